@@ -135,6 +135,25 @@ type Command struct {
 	Channel    Channel   `json:"channel,omitempty"`   // deliver
 	TrackingNo string    `json:"tracking_no,omitempty"`
 	Licence    string    `json:"licence,omitempty"` // complete: number of the e-licence issued
+	// Intake carries what the intake decided, so that replay needs no
+	// registry lookups: the case as first recorded.
+	Intake *IntakeRecord `json:"intake,omitempty"`
+}
+
+// IntakeRecord is the decision of an intake: which case, for whom, and how
+// each material was satisfied at that moment.
+type IntakeRecord struct {
+	Number        string         `json:"number"`
+	Matter        string         `json:"matter"`
+	MatterVersion int            `json:"matter_version"`
+	Bundle        string         `json:"bundle,omitempty"`
+	BundleCode    string         `json:"bundle_code,omitempty"`
+	Subject       SubjectType    `json:"subject"`
+	ApplicantID   int64          `json:"applicant_id"`
+	Materials     []CaseMaterial `json:"materials"`
+	Commitment    string         `json:"commitment,omitempty"`
+	Channel       string         `json:"channel"`
+	Delivery      Channel        `json:"delivery"`
 }
 
 // Event is one recorded change of a case: the command that made it and the
