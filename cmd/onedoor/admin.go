@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"onedoor"
+)
+
+func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var c config
+	fs := newFlags("migrate", "[flags]", stderr)
+	c.bind(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log := c.logger(stderr)
+	db, _, err := c.openStore(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	v, err := db.MigrateTo(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "schema version %d on %s\n", v, db.Dialect())
+	return nil
+}
+
+func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var c config
+	fs := newFlags("audit", "verify [flags]", stderr)
+	c.bind(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 || fs.Arg(0) != "verify" {
+		fs.Usage()
+		return exitError(2)
+	}
+	log := c.logger(stderr)
+	db, _, err := c.openStore(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rep, err := db.VerifyAudit(ctx)
+	if err != nil {
+		return err
+	}
+	if rep.Chain != nil {
+		fmt.Fprintf(stdout, "FAIL: event #%d %s: %s\n", rep.Chain.Seq, rep.Chain.Kind, rep.Chain.Message)
+	}
+	for _, c := range rep.Cases {
+		fmt.Fprintf(stdout, "FAIL: %s\n", c)
+	}
+	if !rep.OK() {
+		return exitError(1)
+	}
+	fmt.Fprintf(stdout, "ok: %d events chained, %d signed checkpoints, every case row matches its last event\n", rep.Events, rep.Checkpoints)
+	return nil
+}
+
+func runStaff(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var c config
+	fs := newFlags("staff", "add --username U --name N --role ROLE [--department D] | list", stderr)
+	c.bind(fs)
+	var s onedoor.Staff
+	var role string
+	fs.StringVar(&s.Username, "username", "", "login name")
+	fs.StringVar(&s.Name, "name", "", "full name")
+	fs.StringVar(&role, "role", "", "clerk, officer, leader, supervisor, analyst or admin")
+	fs.StringVar(&s.Department, "department", "", "department code (officers and leaders)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return exitError(2)
+	}
+	log := c.logger(stderr)
+	db, _, err := c.openStore(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	switch fs.Arg(0) {
+	case "add":
+		s.Role = onedoor.Role(role)
+		token, err := db.CreateStaff(ctx, &s)
+		if err != nil {
+			return fmt.Errorf("%s", onedoor.ErrorMessage(err))
+		}
+		fmt.Fprintf(stdout, "created %s (%s). API token, shown once:\n%s\n", s.Username, s.Role, token)
+		return nil
+	case "list":
+		all, err := db.FindStaff(ctx)
+		if err != nil {
+			return err
+		}
+		for _, s := range all {
+			fmt.Fprintf(stdout, "%-20s %-10s %-10s %s\n", s.Username, s.Role, s.Department, s.Name)
+		}
+		return nil
+	}
+	fs.Usage()
+	return exitError(2)
+}

@@ -1,0 +1,196 @@
+// Package http serves Onedoor over HTTP: the JSON API under /api/v1 (and,
+// later, the pages). Handlers never touch SQL; every change goes through
+// the store's services.
+package http
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"onedoor"
+	"onedoor/sqldb"
+)
+
+// MaxBody is the largest request body accepted, in bytes.
+const MaxBody = 1 << 20
+
+// Server is the HTTP face of Onedoor.
+type Server struct {
+	DB      *sqldb.DB
+	Log     *slog.Logger
+	mux     *http.ServeMux
+	track   *limiter // failed tracking lookups per client address
+	trackBy *limiter // failed tracking lookups per case number
+	srv     *http.Server
+	ln      net.Listener
+}
+
+// NewServer wires the routes.
+func NewServer(db *sqldb.DB, log *slog.Logger) *Server {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{DB: db, Log: log, mux: http.NewServeMux(),
+		track: newLimiter(10, time.Minute), trackBy: newLimiter(10, time.Minute)}
+	s.routes()
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.Log.Error("panic in handler", "path", r.URL.Path, "panic", fmt.Sprint(v))
+			writeError(w, onedoor.Errorf(onedoor.EINTERNAL, "internal"))
+		}
+	}()
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	s.mux.ServeHTTP(w, r)
+}
+
+// Listen binds addr; Addr then reports the bound address (useful with port 0).
+func (s *Server) Listen(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	s.ln = ln
+	return nil
+}
+
+// Addr is the address the server listens on.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Serve serves until ctx ends, then shuts down gracefully.
+func (s *Server) Serve(ctx context.Context) error {
+	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
+		ErrorLog: slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn)}
+	errc := make(chan error, 1)
+	go func() { errc <- s.srv.Serve(s.ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return s.srv.Shutdown(sctx)
+}
+
+// handler is a route whose errors are turned into responses in one place.
+type handler func(w http.ResponseWriter, r *http.Request) error
+
+func (s *Server) wrap(h handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			if onedoor.ErrorCode(err) == onedoor.EINTERNAL {
+				s.Log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+			}
+			writeError(w, err)
+		}
+	}
+}
+
+// statusOf maps error codes to HTTP statuses: the one table.
+var statusOf = map[string]int{
+	onedoor.EINVALID:      http.StatusBadRequest,
+	onedoor.ENOTFOUND:     http.StatusNotFound,
+	onedoor.ECONFLICT:     http.StatusConflict,
+	onedoor.EUNAUTHORIZED: http.StatusUnauthorized,
+	onedoor.EFORBIDDEN:    http.StatusForbidden,
+	onedoor.ETOOMANY:      http.StatusTooManyRequests,
+	onedoor.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	onedoor.EINTERNAL:     http.StatusInternalServerError,
+}
+
+// errorBody is the JSON shape of every error.
+type errorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Field   string `json:"field,omitempty"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+func writeError(w http.ResponseWriter, err error) {
+	var b errorBody
+	b.Error.Code = onedoor.ErrorCode(err)
+	b.Error.Field = onedoor.ErrorField(err)
+	b.Error.Message = onedoor.ErrorMessage(err)
+	status, ok := statusOf[b.Error.Code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="onedoor"`)
+	}
+	writeJSON(w, status, b)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+// decode reads one JSON object into v: size-limited, no unknown fields, no
+// trailing data, with errors that name the field and the reason.
+func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return onedoor.FieldErrorf("Content-Type", "The body must be JSON (Content-Type: application/json), not %q.", ct)
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return onedoor.FieldErrorf("body", "The body must hold exactly one JSON object.")
+	}
+	return nil
+}
+
+func jsonError(err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	var big *http.MaxBytesError
+	switch {
+	case errors.As(err, &big):
+		return &onedoor.Error{Code: onedoor.ETOOLARGE, Field: "body", Message: fmt.Sprintf("The body is larger than %d bytes.", big.Limit)}
+	case errors.As(err, &syn):
+		return onedoor.FieldErrorf("body", "The body is not valid JSON: %s at byte %d.", syn.Error(), syn.Offset)
+	case errors.As(err, &typ):
+		return onedoor.FieldErrorf(typ.Field, "The field %q must be of JSON type %s, not %s.", typ.Field, typ.Type.String(), typ.Value)
+	case errors.Is(err, io.EOF):
+		return onedoor.FieldErrorf("body", "The body is empty; a JSON object is required.")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return onedoor.FieldErrorf("body", "The body is not valid JSON: it ends too early.")
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return onedoor.FieldErrorf(f, "Unknown field %q.", f)
+	}
+	return onedoor.FieldErrorf("body", "The body is not valid JSON: %s.", err.Error())
+}
+
+// clientIP is the remote address without port (no proxy headers are
+// trusted; put Onedoor behind a proxy that sets RemoteAddr properly).
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}

@@ -1,0 +1,130 @@
+package sqldb
+
+import (
+	"context"
+	"crypto/ed25519"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+
+	"onedoor"
+	"onedoor/audit"
+)
+
+func queryEvents(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, where string, args ...any) ([]onedoor.Event, error) {
+	var out []onedoor.Event
+	err := eachEvent(ctx, q, where, args, func(e *onedoor.Event) error {
+		out = append(out, *e)
+		return nil
+	})
+	return out, err
+}
+
+// eachEvent streams events to f without holding them all in memory.
+func eachEvent(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, where string, args []any, f func(*onedoor.Event) error) error {
+	rows, err := q.QueryContext(ctx, `SELECT seq, case_id, case_number, version, type, status, step, at, command, state_hash, prev_hash, hash FROM events `+where, args...)
+	if err != nil {
+		return internal("query events", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e onedoor.Event
+		var typ, status, at, cmd string
+		if err := rows.Scan(&e.Seq, &e.CaseID, &e.CaseNumber, &e.Version, &typ, &status, &e.Step, &at, &cmd, &e.StateHash, &e.PrevHash, &e.Hash); err != nil {
+			return internal("scan event", err)
+		}
+		e.Type, e.Status = onedoor.Action(typ), onedoor.Status(status)
+		e.At, _ = parseTS(at)
+		if err := json.Unmarshal([]byte(cmd), &e.Command); err != nil {
+			// A command that no longer parses was altered; hash what is there.
+			e.Command = onedoor.Command{Note: "unreadable: " + cmd}
+		}
+		if err := f(&e); err != nil {
+			return err
+		}
+	}
+	return internal("query events", rows.Err())
+}
+
+// AuditReport is the outcome of verifying the audit trail.
+type AuditReport struct {
+	Events      int64
+	Checkpoints int
+	// Chain is the first problem of the event chain, nil when intact.
+	Chain *audit.Problem
+	// Cases lists case rows whose state does not match the state their
+	// last event recorded (altered outside Onedoor).
+	Cases []string
+}
+
+// OK reports whether nothing was found.
+func (r *AuditReport) OK() bool { return r.Chain == nil && len(r.Cases) == 0 }
+
+// PublicKey is the key that verifies checkpoints and e-licences.
+func (db *DB) PublicKey() ed25519.PublicKey { return db.sign.Public().(ed25519.PublicKey) }
+
+// VerifyAudit walks the whole event chain against the signed checkpoints and
+// checks every case row against the state hash of its last event.
+func (db *DB) VerifyAudit(ctx context.Context) (*AuditReport, error) {
+	rep := &AuditReport{}
+	rows, err := db.read.QueryContext(ctx, `SELECT seq, hash, at, signature FROM checkpoints ORDER BY seq`)
+	if err != nil {
+		return nil, internal("query checkpoints", err)
+	}
+	var cps []audit.Checkpoint
+	for rows.Next() {
+		var c audit.Checkpoint
+		var at string
+		if err := rows.Scan(&c.Seq, &c.Hash, &at, &c.Signature); err != nil {
+			rows.Close()
+			return nil, internal("scan checkpoint", err)
+		}
+		c.At, _ = parseTS(at)
+		cps = append(cps, c)
+	}
+	rows.Close()
+	rep.Checkpoints = len(cps)
+	v := audit.NewVerifier(db.PublicKey(), cps)
+	last := map[int64]string{} // case id → state hash of its latest event
+	lastVersion := map[int64]int{}
+	err = eachEvent(ctx, db.read, `ORDER BY seq`, nil, func(e *onedoor.Event) error {
+		if p := v.Add(e); p != nil && rep.Chain == nil {
+			rep.Chain = p
+		}
+		if e.Version >= lastVersion[e.CaseID] {
+			last[e.CaseID], lastVersion[e.CaseID] = e.StateHash, e.Version
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if p := v.Finish(); p != nil && rep.Chain == nil {
+		rep.Chain = p
+	}
+	rep.Events = v.Count()
+	crows, err := db.read.QueryContext(ctx, `SELECT id, state FROM cases ORDER BY id`)
+	if err != nil {
+		return nil, internal("query cases", err)
+	}
+	defer crows.Close()
+	for crows.Next() {
+		c, err := scanCase(crows)
+		if err != nil {
+			rep.Cases = append(rep.Cases, fmt.Sprintf("case row %v cannot be read: %v", c, err))
+			continue
+		}
+		want, ok := last[c.ID]
+		switch {
+		case !ok:
+			rep.Cases = append(rep.Cases, fmt.Sprintf("case %s has no events", c.Number))
+		case c.StateHash() != want:
+			rep.Cases = append(rep.Cases, fmt.Sprintf("case %s was altered: its row does not match the state recorded by its event version %d", c.Number, lastVersion[c.ID]))
+		}
+	}
+	return rep, internal("query cases", crows.Err())
+}

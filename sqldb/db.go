@@ -1,0 +1,231 @@
+// Package sqldb stores Onedoor in SQLite (embedded default) or PostgreSQL.
+//
+// Every state change runs in a write transaction that holds the new state,
+// its hash-chained event and its outbox messages together. On SQLite one
+// writer goroutine owns the write connection and groups the commands that
+// queue up while a commit is in flight into one transaction (group commit);
+// each command runs inside its own savepoint, so one failing command does not
+// undo the others, and every caller is answered only after its batch is
+// durable. PostgreSQL runs the same code; the chain head row lock keeps the
+// audit chain one sequence across several Onedoor nodes.
+package sqldb
+
+import (
+	"context"
+	"crypto/ed25519"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+
+	"onedoor"
+	"onedoor/calendar"
+	"onedoor/catalog"
+	"onedoor/pii"
+)
+
+// Dialect names the database engine.
+type Dialect string
+
+// Dialects.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// Config is what Open needs.
+type Config struct {
+	// DSN is a PostgreSQL URL (postgres://…) or a SQLite file path.
+	DSN      string
+	Keys     pii.Keys
+	Sign     ed25519.PrivateKey // signs audit checkpoints and e-licences
+	Calendar *calendar.Calendar
+	Catalog  *catalog.Catalog
+	Logger   *slog.Logger
+	Now      func() time.Time // injectable clock; time.Now when nil
+	// MaxBatch bounds how many queued commands share one transaction.
+	MaxBatch int
+	// CheckpointEvery is how often the chain head is signed at most.
+	CheckpointEvery time.Duration
+}
+
+// DB is an open store.
+type DB struct {
+	dialect Dialect
+	write   *sql.DB
+	read    *sql.DB
+	box     *pii.Box
+	keys    pii.Keys
+	sign    ed25519.PrivateKey
+	cal     *calendar.Calendar
+	cat     *catalog.Catalog
+	log     *slog.Logger
+	now     func() time.Time
+
+	queue    chan *job
+	maxBatch int
+	ckEvery  time.Duration
+	lastCk   time.Time
+	stopped  chan struct{}
+	closeMu  sync.Mutex
+	closed   bool
+	afterMu  sync.Mutex
+	onCommit []func([]onedoor.Event)
+
+	mattersMu sync.RWMutex
+	matters   map[matterKey]*onedoor.Matter
+}
+
+type matterKey struct {
+	code    string
+	version int
+}
+
+// Open opens (and migrates) the database named by cfg.DSN and starts the writer.
+func Open(ctx context.Context, cfg Config) (*DB, error) {
+	db := &DB{
+		keys: cfg.Keys, sign: cfg.Sign, cal: cfg.Calendar, cat: cfg.Catalog,
+		log: cfg.Logger, now: cfg.Now, maxBatch: cfg.MaxBatch, ckEvery: cfg.CheckpointEvery,
+		queue: make(chan *job, 4096), stopped: make(chan struct{}),
+		matters: map[matterKey]*onedoor.Matter{},
+	}
+	if db.log == nil {
+		db.log = slog.New(slog.DiscardHandler)
+	}
+	if db.now == nil {
+		db.now = time.Now
+	}
+	if db.cal == nil {
+		db.cal = calendar.Official()
+	}
+	if db.maxBatch <= 0 {
+		db.maxBatch = 256
+	}
+	if db.ckEvery <= 0 {
+		db.ckEvery = time.Second
+	}
+	if len(db.sign) != ed25519.PrivateKeySize {
+		return nil, errors.New("sqldb: a signing key is required")
+	}
+	box, err := pii.NewBox(cfg.Keys)
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: %w", err)
+	}
+	db.box = box
+	if err := db.open(cfg.DSN); err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.write.Close()
+		db.read.Close()
+		return nil, err
+	}
+	go db.writer()
+	return db, nil
+}
+
+func (db *DB) open(dsn string) error {
+	var err error
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		db.dialect = Postgres
+		if db.write, err = sql.Open("pgx", dsn); err != nil {
+			return fmt.Errorf("sqldb: open postgres: %w", err)
+		}
+		db.write.SetMaxOpenConns(4)
+		db.read = db.write
+		return nil
+	}
+	db.dialect = SQLite
+	path := strings.TrimPrefix(dsn, "sqlite:")
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("sqldb: %w", err)
+		}
+	}
+	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
+	if db.write, err = sql.Open("sqlite", "file:"+path+"?_txlock=immediate&"+pragmas); err != nil {
+		return fmt.Errorf("sqldb: open sqlite: %w", err)
+	}
+	db.write.SetMaxOpenConns(1)
+	db.write.SetConnMaxIdleTime(0)
+	db.write.SetConnMaxLifetime(0)
+	if db.read, err = sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=query_only(1)"); err != nil {
+		return fmt.Errorf("sqldb: open sqlite: %w", err)
+	}
+	db.read.SetMaxOpenConns(8)
+	return nil
+}
+
+// Dialect reports which engine the store runs on.
+func (db *DB) Dialect() Dialect { return db.dialect }
+
+// Calendar is the working-day calendar deadlines are computed with.
+func (db *DB) Calendar() *calendar.Calendar { return db.cal }
+
+// Catalog is the catalog the store was opened with.
+func (db *DB) Catalog() *catalog.Catalog { return db.cat }
+
+// Close stops the writer after the queued commands and closes the database.
+func (db *DB) Close() error {
+	db.closeMu.Lock()
+	if db.closed {
+		db.closeMu.Unlock()
+		return nil
+	}
+	db.closed = true
+	close(db.queue)
+	db.closeMu.Unlock()
+	<-db.stopped
+	err := db.write.Close()
+	if db.read != db.write {
+		if e := db.read.Close(); err == nil {
+			err = e
+		}
+	}
+	return err
+}
+
+// OnCommit registers f to receive the events of every committed batch, in
+// order, after they are durable (the analytics index and the outbox
+// dispatcher listen here).
+func (db *DB) OnCommit(f func([]onedoor.Event)) {
+	db.afterMu.Lock()
+	db.onCommit = append(db.onCommit, f)
+	db.afterMu.Unlock()
+}
+
+// RawWrite and RawRead expose the pools for tests and benchmarks that
+// compare with plain SQL; services never use them.
+func (db *DB) RawWrite() *sql.DB { return db.write }
+
+// RawRead exposes the read pool; see RawWrite.
+func (db *DB) RawRead() *sql.DB { return db.read }
+
+// ts formats a time the one way it is stored: UTC, microseconds, sortable.
+func ts(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000Z") }
+
+func parseTS(s string) (time.Time, error) {
+	return time.Parse("2006-01-02T15:04:05.000000Z", s)
+}
+
+// internal wraps an unexpected database error so that it is logged, not shown.
+func internal(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var e *onedoor.Error
+	if errors.As(err, &e) {
+		return err
+	}
+	return fmt.Errorf("sqldb: %s: %w", op, err)
+}
+
+func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
