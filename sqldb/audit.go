@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"sort"
 
 	"onedoor"
 	"onedoor/audit"
@@ -91,12 +92,13 @@ func (db *DB) VerifyAudit(ctx context.Context) (*AuditReport, error) {
 	v := audit.NewVerifier(db.PublicKey(), cps)
 	last := map[int64]string{} // case id → state hash of its latest event
 	lastVersion := map[int64]int{}
+	numbers := map[int64]string{}
 	err = eachEvent(ctx, db.read, `ORDER BY seq`, nil, func(e *onedoor.Event) error {
 		if p := v.Add(e); p != nil && rep.Chain == nil {
 			rep.Chain = p
 		}
 		if e.Version >= lastVersion[e.CaseID] {
-			last[e.CaseID], lastVersion[e.CaseID] = e.StateHash, e.Version
+			last[e.CaseID], lastVersion[e.CaseID], numbers[e.CaseID] = e.StateHash, e.Version, e.CaseNumber
 		}
 		return nil
 	})
@@ -107,24 +109,65 @@ func (db *DB) VerifyAudit(ctx context.Context) (*AuditReport, error) {
 		rep.Chain = p
 	}
 	rep.Events = v.Count()
-	crows, err := db.read.QueryContext(ctx, `SELECT id, state FROM cases ORDER BY id`)
+	crows, err := db.read.QueryContext(ctx, `SELECT id, number, state, matter, matter_version, bundle, subject, applicant_id, status, step, due, step_due, version FROM cases ORDER BY id`)
 	if err != nil {
 		return nil, internal("query cases", err)
 	}
 	defer crows.Close()
+	seen := map[int64]bool{}
 	for crows.Next() {
-		c, err := scanCase(crows)
-		if err != nil {
-			rep.Cases = append(rep.Cases, fmt.Sprintf("case row %v cannot be read: %v", c, err))
+		var id int64
+		var number, state string
+		var col caseColumns
+		if err := crows.Scan(&id, &number, &state, &col.Matter, &col.MatterVersion, &col.Bundle, &col.Subject, &col.ApplicantID,
+			&col.Status, &col.Step, &col.Due, &col.StepDue, &col.Version); err != nil {
+			return nil, internal("scan case", err)
+		}
+		seen[id] = true
+		var c onedoor.Case
+		if err := json.Unmarshal([]byte(state), &c); err != nil {
+			rep.Cases = append(rep.Cases, fmt.Sprintf("case %s was altered: its state cannot be read (%v)", number, err))
 			continue
 		}
-		want, ok := last[c.ID]
+		c.ID = id
+		want, ok := last[id]
 		switch {
 		case !ok:
-			rep.Cases = append(rep.Cases, fmt.Sprintf("case %s has no events", c.Number))
+			rep.Cases = append(rep.Cases, fmt.Sprintf("case %s has no events", number))
+		case c.Number != number:
+			rep.Cases = append(rep.Cases, fmt.Sprintf("case %s was altered: its state names case %s", number, c.Number))
+		case col != columnsOf(&c):
+			rep.Cases = append(rep.Cases, fmt.Sprintf("case %s was altered: its lookup columns (status, step, dates…) disagree with its state", number))
 		case c.StateHash() != want:
-			rep.Cases = append(rep.Cases, fmt.Sprintf("case %s was altered: its row does not match the state recorded by its event version %d", c.Number, lastVersion[c.ID]))
+			rep.Cases = append(rep.Cases, fmt.Sprintf("case %s was altered: its row does not match the state recorded by its event version %d", number, lastVersion[id]))
 		}
 	}
-	return rep, internal("query cases", crows.Err())
+	if err := crows.Err(); err != nil {
+		return nil, internal("query cases", err)
+	}
+	for id := range last {
+		if !seen[id] {
+			rep.Cases = append(rep.Cases, fmt.Sprintf("case %s was removed: its events remain but its row is gone", numbers[id]))
+		}
+	}
+	sort.Strings(rep.Cases)
+	return rep, nil
+}
+
+// caseColumns are the lookup columns of a case row, which must agree with
+// its state (inboxes and filters read them).
+type caseColumns struct {
+	Matter        string
+	MatterVersion int
+	Bundle        string
+	Subject       string
+	ApplicantID   int64
+	Status        string
+	Step          int
+	Due, StepDue  string
+	Version       int
+}
+
+func columnsOf(c *onedoor.Case) caseColumns {
+	return caseColumns{c.Matter, c.MatterVersion, c.Bundle, string(c.Subject), c.ApplicantID, string(c.Status), c.Step, c.Due, c.StepDue, c.Version}
 }

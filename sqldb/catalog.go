@@ -54,7 +54,10 @@ func (db *DB) ImportCatalog(ctx context.Context, cat *catalog.Catalog) (int, err
 		}
 		return nil
 	})
-	return added, err
+	if err != nil {
+		return 0, err
+	}
+	return added, nil
 }
 
 func (tx *Tx) upsertDef(table, code string, v any) error {

@@ -80,6 +80,8 @@ type DB struct {
 	afterMu  sync.Mutex
 	onCommit []func([]onedoor.Event)
 
+	stmts stmtCache
+
 	mattersMu sync.RWMutex
 	matters   map[matterKey]*onedoor.Matter
 }
@@ -184,6 +186,7 @@ func (db *DB) Close() error {
 	close(db.queue)
 	db.closeMu.Unlock()
 	<-db.stopped
+	db.stmts.close()
 	err := db.write.Close()
 	if db.read != db.write {
 		if e := db.read.Close(); err == nil {

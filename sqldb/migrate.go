@@ -58,42 +58,61 @@ func (db *DB) Migrate(ctx context.Context) error {
 }
 
 // MigrateTo is Migrate that also reports the resulting schema version.
+// Several nodes may start at once: each migration runs in a transaction
+// that first takes the migration lock (PostgreSQL advisory lock; SQLite's
+// immediate write lock) and re-reads the version, so each is applied once.
 func (db *DB) MigrateTo(ctx context.Context) (int, error) {
-	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`); err != nil {
-		return 0, fmt.Errorf("sqldb: create schema_migrations: %w", err)
-	}
 	ms, err := migrations()
 	if err != nil {
 		return 0, err
 	}
 	current := 0
-	if err := db.write.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
-		return 0, fmt.Errorf("sqldb: read schema version: %w", err)
-	}
 	for _, m := range ms {
-		if m.version <= current {
-			continue
-		}
-		tx, err := db.write.BeginTx(ctx, nil)
+		v, err := db.migrateOne(ctx, m)
 		if err != nil {
-			return current, fmt.Errorf("sqldb: migrate %s: %w", m.name, err)
+			return current, err
 		}
-		for _, stmt := range splitSQL(db.dialectSQL(m.sql)) {
-			if _, err := tx.ExecContext(ctx, stmt); err != nil {
-				tx.Rollback()
-				return current, fmt.Errorf("sqldb: migrate %s: %w\n%s", m.name, err, stmt)
-			}
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`, m.version, m.name, ts(db.now())); err != nil {
-			tx.Rollback()
-			return current, fmt.Errorf("sqldb: migrate %s: %w", m.name, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return current, fmt.Errorf("sqldb: migrate %s: %w", m.name, err)
-		}
-		current = m.version
+		current = v
 	}
 	return current, nil
+}
+
+// migrationLock is the advisory lock key migrations take on PostgreSQL.
+const migrationLock = 0x0D00D001
+
+func (db *DB) migrateOne(ctx context.Context, m migration) (int, error) {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("sqldb: migrate %s: %w", m.name, err)
+	}
+	defer tx.Rollback()
+	if db.dialect == Postgres {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock); err != nil {
+			return 0, fmt.Errorf("sqldb: migration lock: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`); err != nil {
+		return 0, fmt.Errorf("sqldb: create schema_migrations: %w", err)
+	}
+	current := 0
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+		return 0, fmt.Errorf("sqldb: read schema version: %w", err)
+	}
+	if m.version <= current {
+		return current, tx.Commit()
+	}
+	for _, stmt := range splitSQL(db.dialectSQL(m.sql)) {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return current, fmt.Errorf("sqldb: migrate %s: %w\n%s", m.name, err, stmt)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`, m.version, m.name, ts(db.now())); err != nil {
+		return current, fmt.Errorf("sqldb: migrate %s: %w", m.name, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return current, fmt.Errorf("sqldb: migrate %s: %w", m.name, err)
+	}
+	return m.version, nil
 }
 
 // splitSQL splits a migration into statements at semicolons that end a line,

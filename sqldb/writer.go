@@ -68,6 +68,7 @@ func (db *DB) writer() {
 			}
 		}
 		db.runBatch(batch)
+		db.stmts.preparePending(db.write)
 	}
 }
 
@@ -117,7 +118,7 @@ func (db *DB) runBatchTx(batch []*job, errs []error) ([]onedoor.Event, error) {
 			continue
 		}
 		seq, hash, nev, outbox := tx.seq, tx.hash, len(tx.events), tx.outbox
-		sp := fmt.Sprintf("c%d", i)
+		const sp = "cmd" // released before the next command: one name serves all
 		if _, err := tx.ExecContext(ctx, "SAVEPOINT "+sp); err != nil {
 			sqlTx.Rollback()
 			return nil, fmt.Errorf("sqldb: savepoint: %w", err)
