@@ -29,7 +29,7 @@ func runCalendar(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 		n, err := strconv.Atoi(rest[2])
 		if err != nil {
-			return fmt.Errorf("N must be a whole number of working days, not %q", rest[2])
+			return fmt.Errorf("the number of working days must be a whole number, not %q", rest[2])
 		}
 		fmt.Fprintln(stdout, cal.AddWorkdays(d, n).Format("2006-01-02"))
 		return nil

@@ -32,8 +32,6 @@ type config struct {
 	calendar    string
 	logLevel    string
 	webhookURL  string
-	webhookKey  string
-	defaultsLog []string
 }
 
 func env(name, def string) string {
