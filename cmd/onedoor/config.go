@@ -24,14 +24,14 @@ import (
 // config is what every command that opens the store shares: flags first,
 // then ONEDOOR_* environment variables, then defaults.
 type config struct {
-	data        string
-	db          string
-	addr        string
-	keysFile    string
-	catalogDir  string
-	calendar    string
-	logLevel    string
-	webhookURL  string
+	data       string
+	db         string
+	addr       string
+	keysFile   string
+	catalogDir string
+	calendar   string
+	logLevel   string
+	webhookURL string
 }
 
 func env(name, def string) string {
