@@ -71,8 +71,8 @@ type Tracking struct {
 	Name       Text            `json:"name"`
 	Status     Status          `json:"status"`
 	StatusText Text            `json:"status_text"`
-	Step       Text            `json:"step,omitempty"`
-	Department Text            `json:"department,omitempty"`
+	Step       Text            `json:"step,omitzero"`
+	Department Text            `json:"department,omitzero"`
 	Due        string          `json:"due,omitempty"`
 	Awaiting   []Material      `json:"awaiting,omitempty"`
 	Delivery   Channel         `json:"delivery"`
@@ -96,7 +96,7 @@ type Staff struct {
 	Username   string `json:"username"`
 	Name       string `json:"name"`
 	Role       Role   `json:"role"`
-	Department string `json:"department,omitempty"`
+	Department string `json:"department,omitzero"`
 	Disabled   bool   `json:"disabled"`
 }
 

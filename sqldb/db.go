@@ -198,7 +198,9 @@ func (db *DB) Close() error {
 
 // OnCommit registers f to receive the events of every committed batch, in
 // order, after they are durable (the analytics index and the outbox
-// dispatcher listen here).
+// dispatcher listen here). f runs on the writer goroutine before the next
+// batch starts, so what it records is visible to the next query; it must
+// not block or call back into the store's writes.
 func (db *DB) OnCommit(f func([]onedoor.Event)) {
 	db.afterMu.Lock()
 	db.onCommit = append(db.onCommit, f)

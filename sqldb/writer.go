@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime/debug"
+	"time"
 
 	"onedoor"
 	"onedoor/audit"
@@ -149,7 +150,7 @@ func (db *DB) runBatchTx(batch []*job, errs []error) ([]onedoor.Event, error) {
 			sqlTx.Rollback()
 			return nil, fmt.Errorf("sqldb: update chain head: %w", err)
 		}
-		if now := db.now(); now.Sub(db.lastCk) >= db.ckEvery {
+		if now := db.now().UTC().Truncate(time.Microsecond); now.Sub(db.lastCk) >= db.ckEvery { // stored to the microsecond
 			ck := audit.SignCheckpoint(db.sign, tx.seq, tx.hash, now)
 			if _, err := tx.ExecContext(ctx, `INSERT INTO checkpoints (seq, hash, at, signature) VALUES ($1, $2, $3, $4)`,
 				ck.Seq, ck.Hash, ts(ck.At), ck.Signature); err != nil {

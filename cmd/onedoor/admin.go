@@ -33,10 +33,11 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var c config
 	fs := newFlags("audit", "verify [flags]", stderr)
 	c.bind(fs)
-	if err := fs.Parse(args); err != nil {
+	verb, rest, err := verbFirst(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 1 || fs.Arg(0) != "verify" {
+	if verb != "verify" || len(rest) > 0 {
 		fs.Usage()
 		return exitError(2)
 	}
@@ -73,10 +74,11 @@ func runStaff(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&s.Name, "name", "", "full name")
 	fs.StringVar(&role, "role", "", "clerk, officer, leader, supervisor, analyst or admin")
 	fs.StringVar(&s.Department, "department", "", "department code (officers and leaders)")
-	if err := fs.Parse(args); err != nil {
+	verb, rest, err := verbFirst(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
+	if (verb != "add" && verb != "list") || len(rest) > 0 {
 		fs.Usage()
 		return exitError(2)
 	}
@@ -86,7 +88,7 @@ func runStaff(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer db.Close()
-	switch fs.Arg(0) {
+	switch verb {
 	case "add":
 		s.Role = onedoor.Role(role)
 		token, err := db.CreateStaff(ctx, &s)

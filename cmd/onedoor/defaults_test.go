@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"onedoor"
 )
@@ -65,8 +66,17 @@ func TestServeDefaults(t *testing.T) {
 	}
 	adminToken := strings.TrimSpace(string(tokenFile))
 
+	wants := []string{"created data folder", "generated new secrets", "built-in catalog", "embedded SQLite", "first administrator", "admin.token"}
+	// stderr is copied from a pipe by os/exec; lines written before the
+	// "listening" line on stdout may still be on their way.
 	log := srv.stderr.String()
-	for _, want := range []string{"created data folder", "generated new secrets", "built-in catalog", "embedded SQLite", "first administrator", "admin.token"} {
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); log = srv.stderr.String() {
+		if containsAll(log, wants) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, want := range wants {
 		if !strings.Contains(log, want) {
 			t.Errorf("the log does not mention %q:\n%s", want, log)
 		}
@@ -165,4 +175,13 @@ func TestServeDefaults(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(data, "admin.token")); !bytes.Equal(b, tokenFile) {
 		t.Error("the second start changed admin.token")
 	}
+}
+
+func containsAll(s string, subs []string) bool {
+	for _, x := range subs {
+		if !strings.Contains(s, x) {
+			return false
+		}
+	}
+	return true
 }

@@ -10,7 +10,10 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
+
+	"onedoor"
 )
 
 // command is one subcommand.
@@ -48,7 +51,11 @@ func main() {
 	case errors.Is(err, flag.ErrHelp):
 		os.Exit(0)
 	default:
-		fmt.Fprintln(os.Stderr, "onedoor:", err)
+		msg := err.Error()
+		if onedoor.ErrorCode(err) != onedoor.EINTERNAL {
+			msg = onedoor.ErrorMessage(err) // a sentence for people, not the wrapped chain
+		}
+		fmt.Fprintln(os.Stderr, "onedoor:", msg)
 		os.Exit(1)
 	}
 }
@@ -88,4 +95,22 @@ func newFlags(name, usageLine string, stderr io.Writer) *flag.FlagSet {
 		fs.PrintDefaults()
 	}
 	return fs
+}
+
+// verbFirst splits off a leading verb ("add", "verify") so that flags may
+// follow it, as the usage lines show: `onedoor audit verify --data D`.
+// A verb given after the flags is found too.
+func verbFirst(fs *flag.FlagSet, args []string) (string, []string, error) {
+	verb := ""
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		verb, args = args[0], args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		return "", nil, err
+	}
+	rest := fs.Args()
+	if verb == "" && len(rest) > 0 {
+		verb, rest = rest[0], rest[1:]
+	}
+	return verb, rest, nil
 }
