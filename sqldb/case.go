@@ -112,7 +112,7 @@ func (db *DB) Intake(ctx context.Context, req onedoor.IntakeRequest) (*onedoor.R
 		if err != nil {
 			return err
 		}
-		if err := tx.historyAttrs(attrs, ref.subject, holder, licences, day.Format("2006-01-02")); err != nil {
+		if err := tx.historyAttrs(attrs, ref.subject, holder, licences, day.Format("2006-01-02"), db.needsHistory(matters)); err != nil {
 			return err
 		}
 		bundleNo := ""
@@ -257,7 +257,7 @@ func orgAttrs(o *onedoor.Org, now time.Time) map[string]any {
 
 // historyAttrs adds what the registry and the case history know: valid
 // licences, matters applied for and approved.
-func (tx *Tx) historyAttrs(attrs map[string]any, subject onedoor.SubjectType, holder int64, licences []onedoor.Licence, day string) error {
+func (tx *Tx) historyAttrs(attrs map[string]any, subject onedoor.SubjectType, holder int64, licences []onedoor.Licence, day string, history bool) error {
 	var held []string
 	for _, l := range licences {
 		if l.ValidOn(day) {
@@ -265,6 +265,10 @@ func (tx *Tx) historyAttrs(attrs map[string]any, subject onedoor.SubjectType, ho
 		}
 	}
 	attrs["licences"] = held
+	if !history {
+		attrs["applied"], attrs["approved"] = []string{}, []string{}
+		return nil
+	}
 	rows, err := tx.QueryContext(tx.ctx, `SELECT matter, status FROM cases WHERE subject = $1 AND applicant_id = $2`, string(subject), holder)
 	if err != nil {
 		return internal("query history", err)
@@ -283,6 +287,21 @@ func (tx *Tx) historyAttrs(attrs map[string]any, subject onedoor.SubjectType, ho
 	}
 	attrs["applied"], attrs["approved"] = applied, approved
 	return internal("query history", rows.Err())
+}
+
+// needsHistory reports whether any of the matters' conditions reads the
+// applicant's case history; reading it is skipped otherwise.
+func (db *DB) needsHistory(ms []*onedoor.Matter) bool {
+	for _, m := range ms {
+		if r := db.cat.Condition(m.Code, m.Version); r != nil {
+			for _, v := range r.Vars() {
+				if v == "applied" || v == "approved" {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // checkEligible refuses an applicant who fails the matter's condition, with

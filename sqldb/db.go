@@ -152,7 +152,7 @@ func (db *DB) open(dsn string) error {
 			return fmt.Errorf("sqldb: %w", err)
 		}
 	}
-	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
+	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_pragma=temp_store(MEMORY)"
 	if db.write, err = sql.Open("sqlite", "file:"+path+"?_txlock=immediate&"+pragmas); err != nil {
 		return fmt.Errorf("sqldb: open sqlite: %w", err)
 	}

@@ -124,7 +124,9 @@ func (db *DB) runBatchTx(batch []*job, errs []error) ([]onedoor.Event, error) {
 			sqlTx.Rollback()
 			return nil, fmt.Errorf("sqldb: savepoint: %w", err)
 		}
-		tx.ctx = j.ctx
+		// Cancellation is honoured only before a command starts: a statement
+		// interrupted mid-way would abort the transaction the whole batch shares.
+		tx.ctx = context.WithoutCancel(j.ctx)
 		errs[i] = safeRun(j.fn, tx)
 		tx.ctx = ctx
 		if errs[i] != nil {

@@ -91,8 +91,8 @@ CREATE TABLE cases (
 );
 CREATE INDEX cases_applicant ON cases (subject, applicant_id);
 CREATE INDEX cases_inbox ON cases (department, status, step_due);
-CREATE INDEX cases_bundle ON cases (bundle);
-CREATE INDEX cases_matter ON cases (matter, received_at);
+-- Most cases belong to no bundle: index only those that do.
+CREATE INDEX cases_bundle ON cases (bundle) WHERE bundle <> '';
 
 -- The audit chain: one global sequence, each event linked to its predecessor.
 CREATE TABLE events (
