@@ -31,6 +31,15 @@ const (
 	StatusRejected Status = "rejected"
 )
 
+// Valid reports whether s is one of the statuses.
+func (s Status) Valid() bool {
+	switch s {
+	case StatusReceived, StatusInProgress, StatusSupplement, StatusSuspended, StatusApproved, StatusCompleted, StatusDelivered, StatusRejected:
+		return true
+	}
+	return false
+}
+
 // Final reports whether no further action is possible.
 func (s Status) Final() bool { return s == StatusDelivered || s == StatusRejected }
 

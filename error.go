@@ -14,6 +14,7 @@ const (
 	EFORBIDDEN    = "forbidden"    // known caller, not allowed
 	ETOOMANY      = "too_many"     // throttled; try again later
 	ETOOLARGE     = "too_large"    // request body or upload too large
+	EMETHOD       = "method"       // the resource exists; the method is not allowed
 	EINTERNAL     = "internal"     // our fault; logged, never shown in detail
 )
 

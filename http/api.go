@@ -3,6 +3,7 @@ package http
 import (
 	"context"
 	_ "embed"
+	"fmt"
 	"math"
 	"net/http"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"strings"
 
 	"onedoor"
+	"onedoor/outbox"
 	"onedoor/workflow"
 )
 
@@ -40,9 +42,26 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/v1/licences/{number}", s.staff(s.getLicence, onedoor.RoleClerk, onedoor.RoleOfficer, onedoor.RoleLeader, onedoor.RoleSupervisor))
 	m.HandleFunc("GET /api/v1/outbox", s.staff(s.listOutbox, onedoor.RoleAdmin))
 	m.HandleFunc("POST /api/v1/outbox/{id}/resend", s.staff(s.resendMessage, onedoor.RoleAdmin))
-	m.HandleFunc("/api/", s.wrap(func(w http.ResponseWriter, r *http.Request) error {
-		return onedoor.Errorf(onedoor.ENOTFOUND, "No API route %s %s.", r.Method, r.URL.Path)
-	}))
+	m.HandleFunc("/api/", s.wrap(s.noRoute))
+	s.pageRoutes()
+}
+
+// noRoute answers 405 with Allow for a known path and another method, and
+// 404 otherwise, in the API's JSON error shape.
+func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) error {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "" && pattern != "/api/" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		return &onedoor.Error{Code: onedoor.EMETHOD, Message: fmt.Sprintf("%s is not allowed on %s; use %s.", r.Method, r.URL.Path, strings.Join(allow, " or "))}
+	}
+	return onedoor.Errorf(onedoor.ENOTFOUND, "No API route %s %s.", r.Method, r.URL.Path)
 }
 
 var anyStaff = []onedoor.Role{onedoor.RoleClerk, onedoor.RoleOfficer, onedoor.RoleLeader, onedoor.RoleSupervisor, onedoor.RoleAnalyst, onedoor.RoleAdmin}
@@ -53,8 +72,8 @@ type staffKey struct{}
 func (s *Server) staff(h handler, roles ...onedoor.Role) http.HandlerFunc {
 	return s.wrap(func(w http.ResponseWriter, r *http.Request) error {
 		auth := r.Header.Get("Authorization")
-		token, ok := strings.CutPrefix(auth, "Bearer ")
-		if !ok {
+		scheme, token, ok := strings.Cut(auth, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") {
 			return onedoor.Errorf(onedoor.EUNAUTHORIZED, "This call needs a staff token: Authorization: Bearer <token>.")
 		}
 		st, err := s.DB.Authenticate(r.Context(), strings.TrimSpace(token))
@@ -162,6 +181,11 @@ func (s *Server) trackCase(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
+	req.Number = strings.TrimSpace(req.Number)
+	if len(req.Number) > 40 { // no case number is this long; keep such keys out of the limiter
+		s.track.fail(ip)
+		return onedoor.Errorf(onedoor.ENOTFOUND, "No case matches this number and verification code.")
+	}
 	if d := s.trackBy.wait(req.Number); d > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(d.Seconds()))))
 		return onedoor.Errorf(onedoor.ETOOMANY, "Too many failed lookups for this case number; try again in %d seconds.", int(math.Ceil(d.Seconds())))
@@ -210,6 +234,9 @@ func (s *Server) lookupApplicant(w http.ResponseWriter, r *http.Request) error {
 		}
 		resp.Person, holder = p, p.ID
 	case onedoor.Legal:
+		if _, err := onedoor.ParseUSCC("uscc", req.USCC, true); err != nil {
+			return err
+		}
 		o, err := s.DB.FindOrgByUSCC(r.Context(), req.USCC)
 		if err != nil {
 			return err
@@ -280,7 +307,11 @@ func (s *Server) listCases(w http.ResponseWriter, r *http.Request) error {
 		f.Department = st.Department
 	}
 	for _, v := range q["status"] {
-		f.Status = append(f.Status, onedoor.Status(v))
+		st := onedoor.Status(v)
+		if !st.Valid() {
+			return onedoor.FieldErrorf("status", "Unknown status %q; use received, in_progress, supplement, suspended, approved, completed, delivered or rejected.", v)
+		}
+		f.Status = append(f.Status, st)
 	}
 	var err error
 	if f.Limit, err = intParam(q.Get("limit"), "limit", 100, 1, 500); err != nil {
@@ -445,6 +476,9 @@ func (s *Server) listOutbox(w http.ResponseWriter, r *http.Request) error {
 	ms, err := s.DB.Outbox().Messages(r.Context(), status, 200)
 	if err != nil {
 		return err
+	}
+	if ms == nil {
+		ms = []outbox.Message{}
 	}
 	writeJSON(w, 200, map[string]any{"messages": ms})
 	return nil

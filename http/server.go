@@ -4,16 +4,21 @@
 package http
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
+	"reflect"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"onedoor"
 	"onedoor/sqldb"
@@ -54,6 +59,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Referrer-Policy", "no-referrer")
+	if err := checkURL(r); err != nil {
+		writeError(w, err)
+		return
+	}
 	s.mux.ServeHTTP(w, r)
 }
 
@@ -110,6 +119,7 @@ var statusOf = map[string]int{
 	onedoor.EFORBIDDEN:    http.StatusForbidden,
 	onedoor.ETOOMANY:      http.StatusTooManyRequests,
 	onedoor.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	onedoor.EMETHOD:       http.StatusMethodNotAllowed,
 	onedoor.EINTERNAL:     http.StatusInternalServerError,
 }
 
@@ -146,13 +156,30 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc.Encode(v)
 }
 
-// decode reads one JSON object into v: size-limited, no unknown fields, no
+// decode reads one JSON object into v: size-limited, valid UTF-8 without
+// NUL characters (PostgreSQL refuses them in text), no unknown fields, no
 // trailing data, with errors that name the field and the reason.
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return onedoor.FieldErrorf("Content-Type", "The body must be JSON (Content-Type: application/json), not %q.", ct)
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || mt != "application/json" {
+			return onedoor.FieldErrorf("Content-Type", "The body must be JSON (Content-Type: application/json), not %q.", ct)
+		}
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBody))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	if err != nil {
+		return jsonError(err)
+	}
+	if !utf8.Valid(body) {
+		return onedoor.FieldErrorf("body", "The body is not valid UTF-8.")
+	}
+	if bytes.Contains(body, []byte(`\u0000`)) {
+		return onedoor.FieldErrorf("body", "The body contains a NUL control character (\\u0000), which no field accepts.")
+	}
+	if t := bytes.TrimLeft(body, " \t\r\n"); len(t) > 0 && t[0] != '{' && json.Valid(body) {
+		return onedoor.FieldErrorf("body", "The body must be a JSON object ({…}).")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err)
@@ -161,6 +188,43 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 		return onedoor.FieldErrorf("body", "The body must hold exactly one JSON object.")
 	}
 	return nil
+}
+
+// checkURL refuses paths and query values that are not valid UTF-8 or hold
+// NUL or other control characters, before any of them reach a query.
+func checkURL(r *http.Request) error {
+	bad := func(s string) bool {
+		return !utf8.ValidString(s) || strings.IndexFunc(s, unicode.IsControl) >= 0
+	}
+	if bad(r.URL.Path) {
+		return onedoor.FieldErrorf("path", "The path holds invalid UTF-8 or control characters.")
+	}
+	for k, vs := range r.URL.Query() {
+		if bad(k) {
+			return onedoor.FieldErrorf("query", "A query parameter name holds invalid UTF-8 or control characters.")
+		}
+		for _, v := range vs {
+			if bad(v) || len(v) > 200 {
+				return onedoor.FieldErrorf(k, "The value is longer than 200 bytes or holds invalid UTF-8 or control characters.")
+			}
+		}
+	}
+	return nil
+}
+
+// jsonKind names a Go type the way JSON does, for messages.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		return "number"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	}
+	return "object"
 }
 
 func jsonError(err error) error {
@@ -173,7 +237,7 @@ func jsonError(err error) error {
 	case errors.As(err, &syn):
 		return onedoor.FieldErrorf("body", "The body is not valid JSON: %s at byte %d.", syn.Error(), syn.Offset)
 	case errors.As(err, &typ):
-		return onedoor.FieldErrorf(typ.Field, "The field %q must be of JSON type %s, not %s.", typ.Field, typ.Type.String(), typ.Value)
+		return onedoor.FieldErrorf(typ.Field, "The field %q must be a JSON %s, not %s.", typ.Field, jsonKind(typ.Type), typ.Value)
 	case errors.Is(err, io.EOF):
 		return onedoor.FieldErrorf("body", "The body is empty; a JSON object is required.")
 	case errors.Is(err, io.ErrUnexpectedEOF):

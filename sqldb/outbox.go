@@ -83,14 +83,19 @@ func (o *Outbox) MarkFailed(ctx context.Context, id int64, attempts int, next ti
 // of attempts; it is the manual resend of the dead-letter queue.
 func (o *Outbox) Resend(ctx context.Context, id int64) error {
 	return o.db.update(ctx, func(tx *Tx) error {
-		res, err := tx.ExecContext(tx.ctx, `UPDATE outbox SET status = 'pending', attempts = 0, next_at = $1 WHERE id = $2 AND status <> 'pending'`, ts(o.db.now()), id)
+		var status string
+		err := tx.QueryRowContext(tx.ctx, `SELECT status FROM outbox WHERE id = $1`, id).Scan(&status)
+		if isNoRows(err) {
+			return onedoor.Errorf(onedoor.ENOTFOUND, "No message with id %d exists.", id)
+		}
 		if err != nil {
 			return internal("resend", err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return onedoor.Errorf(onedoor.ENOTFOUND, "No dead or sent message with id %d exists.", id)
+		if status == "pending" {
+			return onedoor.Errorf(onedoor.ECONFLICT, "Message %d is still pending; it will be sent without a resend.", id)
 		}
-		return nil
+		_, err = tx.ExecContext(tx.ctx, `UPDATE outbox SET status = 'pending', attempts = 0, next_at = $1 WHERE id = $2`, ts(o.db.now()), id)
+		return internal("resend", err)
 	})
 }
 

@@ -309,7 +309,7 @@ func normalise(c onedoor.Case, cmd onedoor.Command) (onedoor.Command, error) {
 	if cmd.Note, err = cleanText("note", "note", cmd.Note, onedoor.MaxText); err != nil {
 		return cmd, err
 	}
-	if cmd.TrackingNo, err = cleanText("tracking_no", "tracking number", cmd.TrackingNo, onedoor.MaxText); err != nil {
+	if cmd.TrackingNo, err = cleanText("tracking_no", "tracking number", cmd.TrackingNo, 64); err != nil {
 		return cmd, err
 	}
 	if cmd.Approver, err = cleanText("approver", "approver", cmd.Approver, maxName); err != nil {
