@@ -33,22 +33,31 @@ func eachEvent(ctx context.Context, q interface {
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var e onedoor.Event
-		var typ, status, at, cmd string
-		if err := rows.Scan(&e.Seq, &e.CaseID, &e.CaseNumber, &e.Version, &typ, &status, &e.Step, &at, &cmd, &e.StateHash, &e.PrevHash, &e.Hash); err != nil {
-			return internal("scan event", err)
+		e, err := scanEvent(rows)
+		if err != nil {
+			return err
 		}
-		e.Type, e.Status = onedoor.Action(typ), onedoor.Status(status)
-		e.At, _ = parseTS(at)
-		if err := json.Unmarshal([]byte(cmd), &e.Command); err != nil {
-			// A command that no longer parses was altered; hash what is there.
-			e.Command = onedoor.Command{Note: "unreadable: " + cmd}
-		}
-		if err := f(&e); err != nil {
+		if err := f(e); err != nil {
 			return err
 		}
 	}
 	return internal("query events", rows.Err())
+}
+
+// scanEvent reads one events row. A command that no longer parses was
+// altered; it is kept as text so that its hash (and the audit) fails.
+func scanEvent(rows *sql.Rows) (*onedoor.Event, error) {
+	var e onedoor.Event
+	var typ, status, at, cmd string
+	if err := rows.Scan(&e.Seq, &e.CaseID, &e.CaseNumber, &e.Version, &typ, &status, &e.Step, &at, &cmd, &e.StateHash, &e.PrevHash, &e.Hash); err != nil {
+		return nil, internal("scan event", err)
+	}
+	e.Type, e.Status = onedoor.Action(typ), onedoor.Status(status)
+	e.At, _ = parseTS(at)
+	if err := json.Unmarshal([]byte(cmd), &e.Command); err != nil {
+		e.Command = onedoor.Command{Note: "unreadable: " + cmd}
+	}
+	return &e, nil
 }
 
 // AuditReport is the outcome of verifying the audit trail.

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"onedoor"
+	"onedoor/sqldb"
 )
 
 func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -109,4 +110,29 @@ func runStaff(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fs.Usage()
 	return exitError(2)
+}
+
+func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var c config
+	fs := newFlags("verify", "[flags]", stderr)
+	c.bind(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log := c.logger(stderr)
+	db, _, err := c.openStore(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rep, err := db.Verify(ctx, func(v sqldb.Violation) { fmt.Fprintln(stdout, "FAIL:", v) })
+	if err != nil {
+		return err
+	}
+	if rep.Violations > 0 {
+		fmt.Fprintf(stdout, "%d violation(s) in %d cases, %d events, %d e-licences\n", rep.Violations, rep.Cases, rep.Events, rep.Licences)
+		return exitError(1)
+	}
+	fmt.Fprintf(stdout, "ok: %d cases replay to their stored state, deadlines agree with the calendar, %d e-licences verify, %d events chained\n", rep.Cases, rep.Licences, rep.Events)
+	return nil
 }

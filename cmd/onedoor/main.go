@@ -30,6 +30,7 @@ func commands() []command {
 		{"catalog", "lint or list a matter catalog", runCatalog},
 		{"calendar", "working-day arithmetic under the official calendar", runCalendar},
 		{"audit", "verify the tamper-evident audit trail", runAudit},
+		{"verify", "check every case against its invariants (zero errors, proven)", runVerify},
 		{"staff", "create staff accounts and their API tokens", runStaff},
 	}
 }
