@@ -230,7 +230,6 @@ func (db *DB) VerifyResidentLogin(ctx context.Context, challenge, code, old stri
 			return err
 		}
 		s, err = tx.createSession(SessionResident, 0, personID)
-		s.PersonID = personID
 		return err
 	})
 	if err == nil && wrong {
