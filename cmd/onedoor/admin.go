@@ -75,6 +75,7 @@ func runStaff(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&s.Name, "name", "", "full name")
 	fs.StringVar(&role, "role", "", "clerk, officer, leader, supervisor, analyst or admin")
 	fs.StringVar(&s.Department, "department", "", "department code (officers and leaders)")
+	password := fs.String("password", "", "initial password for signing in to the pages (else sign in once with the API token)")
 	verb, rest, err := verbFirst(fs, args)
 	if err != nil {
 		return err
@@ -95,6 +96,11 @@ func runStaff(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		token, err := db.CreateStaff(ctx, &s)
 		if err != nil {
 			return fmt.Errorf("%s", onedoor.ErrorMessage(err))
+		}
+		if *password != "" {
+			if err := db.SetStaffPassword(ctx, s.ID, *password); err != nil {
+				return fmt.Errorf("%s", onedoor.ErrorMessage(err))
+			}
 		}
 		fmt.Fprintf(stdout, "created %s (%s). API token, shown once:\n%s\n", s.Username, s.Role, token)
 		return nil
