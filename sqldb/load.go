@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"onedoor"
@@ -177,19 +178,21 @@ func (l *Loader) Finish(ctx context.Context) error {
 	})
 }
 
-// insertRows writes rows with multi-row INSERTs, as many rows per statement
-// as the engines' parameter limits allow.
+// insertRows writes rows with multi-row INSERTs of a fixed number of rows,
+// so that the writer's statement cache prepares each shape once (SQLite
+// spends far longer parsing a statement of thousands of parameters than
+// running it); the remainder goes row by row.
 func (tx *Tx) insertRows(table string, cols []string, rows [][]any) error {
-	if len(rows) == 0 {
-		return nil
-	}
-	per := min(500, 30000/len(cols))
-	for start := 0; start < len(rows); start += per {
-		chunk := rows[start:min(start+per, len(rows))]
+	const per = 64
+	for len(rows) > 0 {
+		n := per
+		if len(rows) < per {
+			n = 1
+		}
 		var sb strings.Builder
 		sb.WriteString("INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES ")
-		args := make([]any, 0, len(chunk)*len(cols))
-		for i, r := range chunk {
+		args := make([]any, 0, n*len(cols))
+		for i, r := range rows[:n] {
 			if i > 0 {
 				sb.WriteString(", ")
 			}
@@ -198,7 +201,7 @@ func (tx *Tx) insertRows(table string, cols []string, rows [][]any) error {
 				if j > 0 {
 					sb.WriteString(", ")
 				}
-				fmt.Fprintf(&sb, "$%d", len(args)+1)
+				sb.WriteString("$" + strconv.Itoa(len(args)+1))
 				args = append(args, r[j])
 			}
 			sb.WriteByte(')')
@@ -206,6 +209,7 @@ func (tx *Tx) insertRows(table string, cols []string, rows [][]any) error {
 		if _, err := tx.ExecContext(tx.ctx, sb.String(), args...); err != nil {
 			return internal("bulk insert "+table, err)
 		}
+		rows = rows[n:]
 	}
 	return nil
 }

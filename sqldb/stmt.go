@@ -23,7 +23,7 @@ const maxCached = 256
 // during a transaction would wait for the write pool's only connection,
 // which the transaction holds.
 func (c *stmtCache) get(q string) *sql.Stmt {
-	if len(q) > 4000 {
+	if len(q) > 64<<10 {
 		return nil
 	}
 	c.mu.Lock()

@@ -100,8 +100,14 @@ func (g *gen) personRecord(i int) Person {
 	}
 	by, _, _ := civil(p.birth)
 	name := personName(r, sn, male, by)
+	if p.birth < g.idSeq.lo { // older than the sequence table reaches: the oldest it holds
+		p.birth = g.idSeq.lo
+	}
 	seq, ok := g.idSeq.next(p.region, p.birth, male)
 	for back := int32(1); !ok; back++ { // 250 people of one sex born on one day in one county: move one a day
+		if p.birth-back < g.idSeq.lo {
+			panic("synth: no free ID sequence number") // cannot happen: 250 a day per region and sex
+		}
 		if seq, ok = g.idSeq.next(p.region, p.birth-back, male); ok {
 			p.birth -= back
 		}

@@ -26,6 +26,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"serve", "run the server (creates ./data with defaults on first run)", runServe},
+		{"demo", "generate a synthetic district (once) and serve it", runDemo},
 		{"migrate", "apply database migrations and record the catalog, then exit", runMigrate},
 		{"catalog", "lint or list a matter catalog", runCatalog},
 		{"calendar", "working-day arithmetic under the official calendar", runCalendar},
