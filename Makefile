@@ -10,7 +10,7 @@ run:
 	$(GO) run ./cmd/onedoor serve
 
 demo:
-	$(GO) run ./cmd/onedoor serve
+	$(GO) run ./cmd/onedoor demo
 
 test:
 	./scripts/test

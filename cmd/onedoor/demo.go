@@ -134,17 +134,26 @@ var demoStaff = []onedoor.Staff{
 	{Username: "mkt", Name: "市场监管 刘洋", Role: onedoor.RoleOfficer, Department: "mkt"},
 	{Username: "supervisor", Name: "监察 何平", Role: onedoor.RoleSupervisor},
 	{Username: "analyst", Name: "分析 林娜", Role: onedoor.RoleAnalyst},
+	{Username: "admin2", Name: "管理员 冯刚", Role: onedoor.RoleAdmin},
 }
 
-// createDemoStaff creates the demo accounts and writes their API tokens to
-// DATA/demo-logins.txt (0600).
+// demoPassword is the password of every demo account: a synthetic district
+// on a developer's machine, never a real one.
+const demoPassword = "onedoor-demo"
+
+// createDemoStaff creates the demo accounts with the demo password and
+// writes their logins and API tokens to DATA/demo-logins.txt (0600).
 func createDemoStaff(ctx context.Context, db *sqldb.DB, data string) error {
 	var sb strings.Builder
+	fmt.Fprintf(&sb, "Sign in at /login with a username below and the password %q.\n", demoPassword)
 	fmt.Fprintf(&sb, "%-12s %-10s %-8s %s\n", "username", "role", "dept", "API token (Authorization: Bearer …)")
 	for _, s := range demoStaff {
 		s := s
 		token, err := db.CreateStaff(ctx, &s)
 		if err != nil {
+			return fmt.Errorf("demo staff %s: %w", s.Username, err)
+		}
+		if err := db.SetStaffPassword(ctx, s.ID, demoPassword); err != nil {
 			return fmt.Errorf("demo staff %s: %w", s.Username, err)
 		}
 		fmt.Fprintf(&sb, "%-12s %-10s %-8s %s\n", s.Username, s.Role, s.Department, token)
