@@ -156,3 +156,7 @@ func wantCode(t *testing.T, err error, code string, fragment string) {
 		t.Fatalf("error %q does not mention %q", onedoor.ErrorMessage(err), fragment)
 	}
 }
+
+func onedoorIntake(matter string, a onedoor.Applicant, materials []string) onedoor.IntakeRequest {
+	return onedoor.IntakeRequest{Matter: matter, Applicant: a, Materials: materials, Actor: clerk}
+}
