@@ -127,16 +127,18 @@ func (v *Verifier) Finish() *Problem {
 	if v.problem != nil {
 		return v.problem
 	}
-	for _, c := range v.checkpoints[v.next:] {
-		if !c.Verify(v.pub) {
-			return v.fail(c.Seq, KindCheckpoint, "the checkpoint at event %d has an invalid signature", c.Seq)
-		}
-		if !v.started {
-			return v.fail(1, KindRemoved, "%s missing: the log is empty but a checkpoint seals event %d", span(1, c.Seq), c.Seq)
-		}
-		return v.fail(v.lastSeq+1, KindRemoved, "%s missing: the log ends at event %d but a checkpoint seals event %d", span(v.lastSeq+1, c.Seq), v.lastSeq, c.Seq)
+	if v.next >= len(v.checkpoints) {
+		return nil
 	}
-	return nil
+	// A checkpoint no event reached: the first of them tells.
+	c := v.checkpoints[v.next]
+	if !c.Verify(v.pub) {
+		return v.fail(c.Seq, KindCheckpoint, "the checkpoint at event %d has an invalid signature", c.Seq)
+	}
+	if !v.started {
+		return v.fail(1, KindRemoved, "%s missing: the log is empty but a checkpoint seals event %d", span(1, c.Seq), c.Seq)
+	}
+	return v.fail(v.lastSeq+1, KindRemoved, "%s missing: the log ends at event %d but a checkpoint seals event %d", span(v.lastSeq+1, c.Seq), v.lastSeq, c.Seq)
 }
 
 func (v *Verifier) fail(seq int64, kind, format string, args ...any) *Problem {

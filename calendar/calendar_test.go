@@ -51,7 +51,7 @@ func TestLocation(t *testing.T) {
 	if first, last := calendar.Official().Years(); first != 2024 || last != 2027 {
 		t.Errorf("Years() = %d, %d; want 2024, 2027", first, last)
 	}
-	if calendar.Official() != calendar.Official() {
+	if a, b := calendar.Official(), calendar.Official(); a != b {
 		t.Error("Official() built the calendar twice")
 	}
 }

@@ -82,15 +82,13 @@ func TestMessageCatalogs(t *testing.T) {
 	for code := range maps.Keys(statusOf) {
 		family = append(family, "err."+code)
 	}
-	for _, s := range []string{"channel.counter", "channel.post", "channel.elicence", "subject.natural", "subject.legal",
+	family = append(family, []string{"channel.counter", "channel.post", "channel.elicence", "subject.natural", "subject.legal",
 		"kind.licensing", "kind.confirmation", "kind.benefit", "kind.service", "kind.other",
 		"mstate.provided", "mstate.waived", "mstate.tolerated", "mstate.missing", "mstate.absent",
 		"progress.done", "progress.current", "progress.todo", "progress.stopped",
 		"left.days", "left.today", "left.over", "left.paused", "left.done", "left.none",
 		"calendar.work", "calendar.weekend", "calendar.holiday", "calendar.adjusted",
-		"import.state.new", "import.state.same", "import.state.changed", "import.kind.matter", "import.kind.bundle"} {
-		family = append(family, s)
-	}
+		"import.state.new", "import.state.same", "import.state.changed", "import.kind.matter", "import.kind.bundle"}...)
 	for _, p := range []string{"identify", "intake", "view", "unmask", "other"} {
 		family = append(family, "access.purpose."+p)
 	}

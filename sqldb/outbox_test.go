@@ -30,7 +30,6 @@ type webhookReceiver struct {
 	topics   map[int64]string // ditto, topics
 	bad      []string         // requests refused for their signature
 	attempts map[int64]int    // requests per message ID, accepted or not
-	headers  map[int64]http.Header
 }
 
 func newWebhookReceiver(t *testing.T) *webhookReceiver {
