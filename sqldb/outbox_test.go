@@ -332,7 +332,8 @@ func TestOutboxDelivery(t *testing.T) {
 		if m := findMessage(t, e, id); m.Status != outbox.StatusPending || m.Attempts != 0 {
 			t.Fatalf("after resend: status %s attempts %d; want pending, 0", m.Status, m.Attempts)
 		}
-		wantCode(t, e.db.Outbox().Resend(ctx, id), onedoor.ENOTFOUND, "")
+		// A pending message needs no resend: refused as a conflict, not silently repeated.
+		wantCode(t, e.db.Outbox().Resend(ctx, id), onedoor.ECONFLICT, "pending")
 		if _, _, err := d.DeliverDue(ctx); err != nil {
 			t.Fatal(err)
 		}
