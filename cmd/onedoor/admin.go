@@ -9,15 +9,25 @@ import (
 	"onedoor/sqldb"
 )
 
-func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// openWithFlags parses a command that takes only the shared flags and
+// opens the store.
+func openWithFlags(ctx context.Context, name string, args []string, stderr io.Writer) (*sqldb.DB, error) {
 	var c config
-	fs := newFlags("migrate", "[flags]", stderr)
+	fs := newFlags(name, "[flags]", stderr)
 	c.bind(fs)
 	if err := fs.Parse(args); err != nil {
-		return err
+		return nil, err
 	}
-	log := c.logger(stderr)
-	db, _, err := c.openStore(ctx, log)
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return nil, exitError(2)
+	}
+	db, _, err := c.openStore(ctx, c.logger(stderr))
+	return db, err
+}
+
+func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	db, err := openWithFlags(ctx, "migrate", args, stderr)
 	if err != nil {
 		return err
 	}
@@ -119,14 +129,7 @@ func runStaff(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var c config
-	fs := newFlags("verify", "[flags]", stderr)
-	c.bind(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	log := c.logger(stderr)
-	db, _, err := c.openStore(ctx, log)
+	db, err := openWithFlags(ctx, "verify", args, stderr)
 	if err != nil {
 		return err
 	}
