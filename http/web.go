@@ -413,6 +413,8 @@ func (s *Server) pageTable() []route {
 		{"GET /matters/{code}", public, s.guide},
 		{"GET /bundles/{code}", public, s.bundleGuide},
 		{"GET /track", public, s.trackPage},
+		{"GET /track/rate", public, s.trackRate},
+		{"POST /track/rate", public, s.trackRate},
 		// Sign-in.
 		{"GET /login", public, s.loginForm},
 		{"POST /login", public, s.login},
@@ -424,6 +426,11 @@ func (s *Server) pageTable() []route {
 		{"GET /my", residents, s.myHome},
 		{"GET /my/cases/{number}", residents, s.myCase},
 		{"GET /my/access", residents, s.myAccess},
+		{"GET /my/cases/{number}/rate", residents, s.myRate},
+		{"POST /my/cases/{number}/rate", residents, s.myRate},
+		{"GET /my/complaints", residents, s.myComplaints},
+		{"POST /my/complaints", residents, s.myComplain},
+		{"POST /my/complaints/{id}/answer", residents, s.myComplaintAnswer},
 		{"GET /my/apply", residents, s.myApplyForm},
 		{"POST /my/apply", residents, s.myApply},
 		// Staff.
@@ -444,7 +451,17 @@ func (s *Server) pageTable() []route {
 		{"POST /cases/{number}/unmask", caseStaff, s.caseUnmask},
 		// Supervision and aggregates.
 		{"GET /supervision", watchers, s.supervision},
+		{"GET /supervision/cards", watchers, s.cardsConsole},
+		{"POST /supervision/cards/{id}/close", watchers, s.cardClose},
 		{"GET /supervision/{dept}", watchers, s.supervisionDept},
+		{"GET /cards", deptStaff, s.deptCards},
+		{"POST /cards/{id}/explain", deptStaff, s.cardExplain},
+		{"GET /rectifications", deptStaff, s.rectifications},
+		{"POST /rectifications/{id}/callback", deptStaff, s.rectificationCallback},
+		{"POST /rectifications/{id}/close", deptStaff, s.rectificationClose},
+		{"GET /supervision/scorecard", analysts, s.scorecard},
+		{"GET /complaints", deptStaff, s.deptComplaints},
+		{"POST /complaints/{id}/resolve", deptStaff, s.complaintResolve},
 		{"GET /analyst", analysts, s.analyst},
 		// Administration.
 		{"GET /admin", admins, s.adminHome},

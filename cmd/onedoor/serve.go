@@ -48,6 +48,9 @@ func serve(ctx context.Context, c *config, db *sqldb.DB, sec *secrets, log *slog
 	d := &outbox.Dispatcher{Store: db.Outbox(), Senders: senders, Logger: log}
 	db.OnCommit(func([]onedoor.Event) { d.Poke() })
 	go d.Run(ctx)
+	if err := db.StartSupervision(ctx, env("ONEDOOR_SUPERVISION_RULES", "")); err != nil {
+		return err
+	}
 
 	srv := odhttp.NewServer(db, log)
 	if err := srv.Listen(c.addr); err != nil {
