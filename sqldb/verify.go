@@ -3,6 +3,7 @@ package sqldb
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"onedoor"
 	"onedoor/calendar"
@@ -139,6 +140,12 @@ func (db *DB) Verify(ctx context.Context, report func(Violation)) (*VerifyReport
 	}
 	for _, s := range audit.Cases {
 		add(Violation{"-", RuleAudit, s})
+	}
+	if err := db.VerifySupervisionLog(ctx); err != nil {
+		if !strings.HasPrefix(err.Error(), "supervision log:") { // a database error, not a finding
+			return nil, err
+		}
+		add(Violation{"supervision-log", RuleAudit, err.Error()})
 	}
 	return rep, nil
 }

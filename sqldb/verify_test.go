@@ -91,3 +91,21 @@ func TestVerify(t *testing.T) {
 		}
 	})
 }
+
+// TestVerifySupervisionLog: an altered supervision log entry is a
+// violation of the audit rule.
+func TestVerifySupervisionLog(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		if _, err := e.db.RawWrite().Exec(`INSERT INTO supervision_log (seq, kind, ref_id, action, actor, at, body, prev_hash, hash) VALUES (1, 'card', 1, 'issued', 'x', '2026-03-02T01:00:00.000000Z', '{}', '', 'forged')`); err != nil {
+			t.Fatalf("write a forged supervision log entry: %v", err)
+		}
+		var vs []sqldb.Violation
+		if _, err := e.db.Verify(ctx, func(v sqldb.Violation) { vs = append(vs, v) }); err != nil {
+			t.Fatal(err)
+		}
+		if len(vs) != 1 || vs[0].Rule != sqldb.RuleAudit || !strings.Contains(vs[0].Reason, "entry 1") {
+			t.Fatalf("violations = %v; want the altered supervision log entry 1", vs)
+		}
+	})
+}
