@@ -152,6 +152,10 @@ func (db *DB) open(dsn string) error {
 			return fmt.Errorf("sqldb: %w", err)
 		}
 	}
+	// The database holds sealed personal data: readable by its owner only.
+	if f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600); err == nil {
+		f.Close()
+	}
 	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_pragma=temp_store(MEMORY)"
 	// The writer gets a 128 MiB page cache: index inserts into large tables
 	// (a district's cases) otherwise go to the disk for every page.

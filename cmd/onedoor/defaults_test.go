@@ -46,7 +46,7 @@ func TestServeDefaults(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(data, "onedoor.db")); err != nil {
 		t.Errorf("no SQLite database in ./data: %v", err)
 	}
-	for _, name := range []string{"secrets", "admin.token"} {
+	for _, name := range []string{"secrets", "admin.token", "onedoor.db"} {
 		info, err := os.Stat(filepath.Join(data, name))
 		if err != nil {
 			t.Errorf("./data/%s: %v", name, err)
