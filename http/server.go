@@ -36,6 +36,7 @@ type Server struct {
 	trackBy *limiter // failed tracking lookups per case number
 	srv     *http.Server
 	ln      net.Listener
+	verify  verifyState
 }
 
 // NewServer wires the routes.
@@ -46,6 +47,7 @@ func NewServer(db *sqldb.DB, log *slog.Logger) *Server {
 	s := &Server{DB: db, Log: log, mux: http.NewServeMux(),
 		track: newLimiter(10, time.Minute), trackBy: newLimiter(10, time.Minute)}
 	s.routes()
+	s.mux.HandleFunc("GET /metrics", s.metrics) // operations, not part of the API
 	return s
 }
 

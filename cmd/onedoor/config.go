@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"onedoor/catalog"
 	"onedoor/pii"
@@ -24,19 +25,31 @@ import (
 // config is what every command that opens the store shares: flags first,
 // then ONEDOOR_* environment variables, then defaults.
 type config struct {
-	data       string
-	db         string
-	addr       string
-	keysFile   string
-	catalogDir string
-	calendar   string
-	logLevel   string
-	webhookURL string
+	data        string
+	db          string
+	addr        string
+	keysFile    string
+	catalogDir  string
+	calendar    string
+	logLevel    string
+	verifyEvery time.Duration
+	webhookURL  string
 }
 
 func env(name, def string) string {
 	if v, ok := os.LookupEnv(name); ok {
 		return v
+	}
+	return def
+}
+
+// envDuration reads a duration from the environment; a bad value falls
+// back to def.
+func envDuration(name string, def time.Duration) time.Duration {
+	if v, ok := os.LookupEnv(name); ok {
+		if d, err := time.ParseDuration(v); err == nil {
+			return d
+		}
 	}
 	return def
 }
@@ -48,6 +61,7 @@ func (c *config) bind(fs *flag.FlagSet) {
 	fs.StringVar(&c.keysFile, "keys", env("ONEDOOR_KEYS_FILE", ""), "secrets file (env ONEDOOR_KEYS_FILE; default DATA/secrets, generated on first run)")
 	fs.StringVar(&c.catalogDir, "catalog", env("ONEDOOR_CATALOG", ""), "catalog folder replacing the built-in catalog (env ONEDOOR_CATALOG)")
 	fs.StringVar(&c.calendar, "calendar", env("ONEDOOR_CALENDAR", ""), "local calendar file overriding official holidays (env ONEDOOR_CALENDAR)")
+	fs.DurationVar(&c.verifyEvery, "verify-every", envDuration("ONEDOOR_VERIFY_EVERY", time.Hour), "how often the server re-verifies every case, for /metrics; 0 turns it off (env ONEDOOR_VERIFY_EVERY)")
 	fs.StringVar(&c.logLevel, "log-level", env("ONEDOOR_LOG_LEVEL", "info"), "debug, info, warn or error (env ONEDOOR_LOG_LEVEL)")
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"time"
 
 	"onedoor"
 	odhttp "onedoor/http"
@@ -53,6 +54,7 @@ func serve(ctx context.Context, c *config, db *sqldb.DB, sec *secrets, log *slog
 	}
 
 	srv := odhttp.NewServer(db, log)
+	go verifyPeriodically(ctx, db, srv, log, c.verifyEvery)
 	if err := srv.Listen(c.addr); err != nil {
 		return err
 	}
@@ -82,4 +84,35 @@ func bootstrapAdmin(ctx context.Context, db *sqldb.DB, data string, log *slog.Lo
 	}
 	log.Info("created the first administrator; its API token is in the file", "username", "admin", "token_file", path)
 	return nil
+}
+
+// verifyPeriodically runs the same check as `onedoor verify` a minute after
+// start and then every period, logs each violation, and publishes their
+// count on /metrics.
+func verifyPeriodically(ctx context.Context, db *sqldb.DB, srv *odhttp.Server, log *slog.Logger, every time.Duration) {
+	if every <= 0 {
+		return
+	}
+	wait := time.Minute
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait = every
+		n := 0
+		rep, err := db.Verify(ctx, func(v sqldb.Violation) {
+			n++
+			log.Error("verify: invariant violated", "case", v.Case, "rule", v.Rule, "reason", v.Reason)
+		})
+		if err != nil {
+			if ctx.Err() == nil {
+				log.Error("verify: could not run", "err", err)
+			}
+			continue
+		}
+		srv.SetVerifyResult(n, time.Now())
+		log.Info("verify: done", "cases", rep.Cases, "violations", n)
+	}
 }
