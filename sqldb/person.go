@@ -23,8 +23,8 @@ func cleanName(field, s string) (string, error) {
 	if utf8.RuneCountInString(s) > 100 {
 		return "", onedoor.FieldErrorf(field, "The name is longer than 100 characters.")
 	}
-	if !utf8.ValidString(s) || strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }) >= 0 {
-		return "", onedoor.FieldErrorf(field, "The name contains control or formatting characters (such as direction overrides) or invalid text.")
+	if !utf8.ValidString(s) || strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError }) >= 0 {
+		return "", onedoor.FieldErrorf(field, "The name contains control or formatting characters (such as direction overrides), a replacement character (U+FFFD, from an unpaired surrogate) or invalid text.")
 	}
 	return s, nil
 }
