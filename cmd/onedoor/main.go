@@ -32,6 +32,8 @@ func commands() []command {
 		{"calendar", "working-day arithmetic under the official calendar", runCalendar},
 		{"audit", "verify the tamper-evident audit trail", runAudit},
 		{"verify", "check every case against its invariants (zero errors, proven)", runVerify},
+		{"analytics", "answer an analytics query (JSON) over the district", runAnalytics},
+		{"bench", "benchmark the analytics engine against SQLite", runBench},
 		{"staff", "create staff accounts and their API tokens", runStaff},
 	}
 }

@@ -54,6 +54,11 @@ func serve(ctx context.Context, c *config, db *sqldb.DB, sec *secrets, log *slog
 	}
 
 	srv := odhttp.NewServer(db, log)
+	ix, err := BuildAnalytics(ctx, db, time.Time{}, log)
+	if err != nil {
+		return err
+	}
+	srv.Analytics(ix)
 	go verifyPeriodically(ctx, db, srv, log, c.verifyEvery)
 	if err := srv.Listen(c.addr); err != nil {
 		return err

@@ -1,0 +1,203 @@
+package http_test
+
+import (
+	"bytes"
+	"context"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"onedoor"
+	"onedoor/calendar"
+	odhttp "onedoor/http"
+	"onedoor/segment"
+	"onedoor/sqldb"
+	"onedoor/synth"
+)
+
+// analyticsEnv is an apiEnv holding a small generated district, whose
+// server also serves the analytics API over a live index.
+func analyticsEnv(t *testing.T) (*apiEnv, *segment.Index) {
+	t.Helper()
+	e := newAPIEnv(t, filepath.Join(t.TempDir(), "onedoor.db"))
+	ctx := context.Background()
+	l, err := e.db.NewLoader(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := time.Date(2026, 3, 1, 18, 0, 0, 0, calendar.Location)
+	_, err = synth.Generate(synth.Config{People: 400, Years: 1, Seed: 5, End: end, Batch: 500}, func(b *synth.Batch) error {
+		for i := 0; i < len(b.Persons); i += 50 {
+			lb := &sqldb.LoadBatch{}
+			for _, p := range b.Persons[i:min(i+50, len(b.Persons))] {
+				lb.Persons = append(lb.Persons, sqldb.LoadPerson{Person: p.Person, IDNumber: p.IDNumber, Phone: p.Phone})
+			}
+			if err := l.Load(ctx, lb); err != nil {
+				return err
+			}
+		}
+		lb := &sqldb.LoadBatch{}
+		for _, o := range b.Orgs {
+			lb.Orgs = append(lb.Orgs, o.Org)
+		}
+		if err := l.Load(ctx, lb); err != nil {
+			return err
+		}
+		for i := 0; i < len(b.Cases); i += 10 {
+			lb := &sqldb.LoadBatch{}
+			for _, c := range b.Cases[i:min(i+10, len(b.Cases))] {
+				lb.Cases = append(lb.Cases, sqldb.LoadCase{Case: c.Case, Events: c.Events, Licence: c.Licence, Code: c.Code})
+			}
+			if err := l.Load(ctx, lb); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	subjects := map[string]onedoor.SubjectType{}
+	for _, m := range e.db.Catalog().Latest() {
+		subjects[m.Code] = m.Subject
+	}
+	ix := segment.New(segment.Config{Reference: e.clock.Now(), Matters: subjects, ResolvePerson: e.db.FindPersonByID, ResolveOrg: e.db.FindOrgByID, Head: e.db.ChainHead})
+	e.db.OnCommit(ix.Apply)
+	seq, err := e.db.StreamAnalytics(ctx, sqldb.AnalyticsSink{
+		Person: func(p *onedoor.Person) error { ix.AddPerson(p); return nil },
+		Org:    func(o *onedoor.Org) error { ix.AddOrg(o); return nil },
+		Case: func(c *sqldb.AnalyticsCase) error {
+			ix.AddCase(segment.Case{ID: c.ID, Subject: c.Subject, ApplicantID: c.ApplicantID, Matter: c.Matter, Status: c.Status, ReceivedAt: c.ReceivedAt})
+			return nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix.Finish(seq)
+	srv := odhttp.NewServer(e.db, nil)
+	srv.Analytics(ix)
+	e.srv = httptest.NewServer(srv)
+	t.Cleanup(e.srv.Close)
+	return e, ix
+}
+
+type countResult struct {
+	Protected bool         `json:"protected"`
+	Count     *segment.Num `json:"count"`
+}
+
+// TestAnalyticsAPI: a case accepted through the API is in the next
+// analytics answer; analysts get protected aggregates and no people;
+// leaders and supervisors get exact counts and the outreach list as Excel;
+// other roles are refused; bad questions get a 400 naming the field.
+func TestAnalyticsAPI(t *testing.T) {
+	e, _ := analyticsEnv(t)
+	q := mustJSON(map[string]any{"segment": map[string]any{"matter": "MED-001", "from": "2026-03", "to": "2026-03"}})
+	ask := func(who string) countResult {
+		t.Helper()
+		r := e.do(t, request{Method: "POST", Path: "/api/v1/analytics/query", Token: who, Body: q})
+		if r.Status != 200 {
+			t.Fatalf("%s: %s", who, r)
+		}
+		var c countResult
+		r.decodeInto(t, &c)
+		return c
+	}
+	before := ask("supervisor")
+	if before.Protected {
+		t.Fatal("a supervisor's answer is protected")
+	}
+
+	// Freshness: accept a case at the window, ask again at once.
+	m, _ := e.db.Catalog().Matter("MED-001")
+	var materials []string
+	for _, x := range m.Materials {
+		materials = append(materials, x.Code)
+	}
+	intake := mustJSON(onedoor.IntakeRequest{Matter: "MED-001", Materials: materials,
+		Applicant: onedoor.Applicant{Subject: onedoor.Natural, IDNumber: idNumber("440604", "19500101", 77), Name: "测试者"}})
+	if r := e.do(t, request{Method: "POST", Path: "/api/v1/intake", Token: "clerk", Body: intake}); r.Status != 201 {
+		t.Fatalf("intake: %s", r)
+	}
+	after := ask("supervisor")
+	if after.Count.V != before.Count.V+1 {
+		t.Fatalf("MED-001 applicants in March: %d before the intake, %d after; want one more", before.Count.V, after.Count.V)
+	}
+
+	an := ask("analyst") // a withheld count is null
+	if !an.Protected || (an.Count != nil && an.Count.V > 0 && an.Count.V < 10) {
+		t.Fatalf("the analyst's answer %+v is not protected", an)
+	}
+
+	// What-if: analysts may not list people; leaders may, and export them.
+	wi := mustJSON(segment.WhatIf{Rule: `age >= 60 && local`, Compare: "CIV-011", List: true})
+	if r := e.do(t, request{Method: "POST", Path: "/api/v1/analytics/whatif", Token: "analyst", Body: wi}); r.Status != 403 {
+		t.Fatalf("an analyst asked for a list of people: %s", r)
+	}
+	r := e.do(t, request{Method: "POST", Path: "/api/v1/analytics/whatif", Token: "leader/civil", Body: wi})
+	if r.Status != 200 {
+		t.Fatalf("leader what-if: %s", r)
+	}
+	var res segment.WhatIfResult
+	r.decodeInto(t, &res)
+	if res.OutreachTotal == 0 || int64(len(res.Outreach)) != res.OutreachTotal {
+		t.Fatalf("outreach: %d listed of %d", len(res.Outreach), res.OutreachTotal)
+	}
+	r = e.do(t, request{Method: "POST", Path: "/api/v1/analytics/whatif/outreach.xlsx", Token: "leader/civil", Body: wi})
+	if r.Status != 200 || r.Header.Get("Content-Type") != "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" {
+		t.Fatalf("export: %s", r)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(r.Body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := f.GetRows("outreach")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int64(len(rows)-1) != res.OutreachTotal {
+		t.Fatalf("the workbook has %d residents, the list %d", len(rows)-1, res.OutreachTotal)
+	}
+	for _, row := range rows[1:] {
+		if len(row) != 2 || []rune(row[1])[1] != '*' {
+			t.Fatalf("a row is not an ID and a masked name: %q", row)
+		}
+	}
+	if r := e.do(t, request{Method: "POST", Path: "/api/v1/analytics/whatif/outreach.xlsx", Token: "analyst", Body: wi}); r.Status != 403 {
+		t.Fatalf("an analyst exported people: %s", r)
+	}
+
+	// Roles and bad input.
+	for _, c := range []struct {
+		token, method, path string
+		body                []byte
+		status              int
+	}{
+		{"clerk", "POST", "/api/v1/analytics/query", q, 403},
+		{"admin", "POST", "/api/v1/analytics/query", q, 403},
+		{"admin", "GET", "/api/v1/analytics/stats", nil, 200},
+		{"analyst", "GET", "/api/v1/analytics/dimensions", nil, 200},
+		{"analyst", "POST", "/api/v1/analytics/bed-demand", []byte(`{}`), 200},
+		{"analyst", "POST", "/api/v1/analytics/demand", []byte(`{"top": 3}`), 200},
+		{"", "POST", "/api/v1/analytics/query", q, 401},
+		{"analyst", "POST", "/api/v1/analytics/query", []byte(`{"segment": {"attr": "planet", "eq": "Mars"}}`), 400},
+		{"analyst", "POST", "/api/v1/analytics/query", []byte(`{"colour": "red"}`), 400},
+		{"analyst", "POST", "/api/v1/analytics/whatif", []byte(`{"rule": "age >>= 3"}`), 400},
+	} {
+		r := e.do(t, request{Method: c.method, Path: c.path, Token: c.token, Body: c.body})
+		if r.Status != c.status {
+			t.Errorf("%s %s as %q: %s; want %d", c.method, c.path, c.token, r, c.status)
+		}
+		if c.status == 400 {
+			var ae apiError
+			r.decodeInto(t, &ae)
+			if ae.Error == nil || ae.Error.Field == nil || *ae.Error.Field == "" {
+				t.Errorf("%s: the error names no field: %s", c.path, r)
+			}
+		}
+	}
+}

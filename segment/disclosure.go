@@ -1,0 +1,1033 @@
+package segment
+
+// Disclosure control: what analysts (and leaders) may see of the index.
+//
+// The guarantee, precisely, for answers given with a Protection p (k =
+// p.Threshold, 10 by default):
+//
+//  1. Primary suppression. No number shown is between 1 and k-1: every
+//     count, table cell, margin, trend point and matter count is 0, at
+//     least k, or withheld (null).
+//
+//  2. Tables hold together. A breakdown is computed as a table of its base
+//     population by at most three dimensions together with every margin
+//     (row and column totals, street subtotals of communities, policy-band
+//     subtotals of 5-year bands, the grand total). Every margin is itself
+//     the cell of a coarser table, protected first by the same procedure,
+//     and its decision is kept; the finer table then adds secondary
+//     suppressions to its own cells until (a) no withheld number can be
+//     computed from the numbers shown, by any linear combination of the
+//     table's additive relations (checked exactly by Gaussian
+//     elimination), (b) in every row, column or subtotal whose total is
+//     shown, the withheld cells sum to 0 or at least k, and (c) no shown
+//     cell and shown margin above it differ by 1 to k-1. So totals and
+//     differences within a table recover no withheld cell, and no small
+//     group of withheld cells. When a table would need more than
+//     maxUnknowns withheld entries in one connected part, all its own
+//     cells are withheld and only its (separately protected) margins show.
+//
+//  3. One question, one table. A count or breakdown whose segment fixes
+//     streets, communities, policy age bands or 5-year bands (age limits
+//     on their edges), residency or sex at its top level (eq, in, not) is
+//     answered from the table of the rest of the segment by those
+//     dimensions: "count of aged 70-79 in community C" is the cell of the
+//     table "segment by community and age" and is withheld exactly when
+//     that cell is, whatever form the question takes (a count, a
+//     breakdown, a drill-down, a trend point, a matter of a top list, not
+//     or in over values). A sum of cells is shown only when the table's
+//     shown numbers already determine it. Suppression is a deterministic
+//     function of the counts and of the release history (4), so asking
+//     again gives the same answer.
+//
+//  4. No nested differences. Every shown number is the size of a set of
+//     people, and the Guard remembers these sets (across all protected
+//     users of one server, within its memory budget, oldest forgotten
+//     first; restarting forgets). A number is withheld if its set and a
+//     remembered one are nested (one contains the other) and differ by 1
+//     to k-1 people: count(A) - count(A and B) cannot reveal a small
+//     "A and not B", whichever two questions A and B are.
+//
+// What is not guaranteed: differences over three or more numbers from
+// different tables whose sets are not nested (count(A) - count(B) -
+// count(C) with B, C disjoint parts of A, asked as three unrelated
+// segments); differences in time, as live counts change with every case;
+// differences with numbers the guard has forgotten; and approximate
+// (interval) disclosure from withheld cells. Lists of people are never
+// given under protection. The tests in disclosure_test.go check rules 1
+// to 4 from the analyst's side, with an independent exact (rational)
+// solver and with the attacks the rules are meant to stop.
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"onedoor"
+)
+
+// Protection is disclosure control for those who may see aggregates only.
+type Protection struct {
+	// Threshold is the smallest count shown; 0 means 10.
+	Threshold int
+	// Guard remembers what was shown, to refuse nested differences; share
+	// one Guard among all protected users. Nil disables rule 4.
+	Guard *Guard
+}
+
+func (p *Protection) k() int {
+	if p.Threshold <= 0 {
+		return 10
+	}
+	return p.Threshold
+}
+
+// MaxProtectedCells bounds the cells of one protected table (a third of
+// it with three dimensions).
+const MaxProtectedCells = 30000
+
+// maxUnknowns bounds the withheld entries of one connected part of a
+// table that secondary suppression reasons about exactly; beyond it the
+// table's own cells are all withheld (its margins, protected as tables of
+// their own, stay shown), which reveals nothing a coarser table does not.
+const maxUnknowns = 1500
+
+// Guard remembers the sets behind the numbers shown under protection. A
+// set is kept as its recipe — the base population of its table (shared by
+// every number of the table) and a function that makes the set from it —
+// and made again only when a new number's size comes within k of it.
+type Guard struct {
+	mu     sync.Mutex
+	budget uint64
+	used   uint64
+	byCard map[uint64][]*release
+	seen   map[string]bool
+	bases  map[*roaring.Bitmap]int // remembered numbers per base
+	order  []*release
+}
+
+type release struct {
+	card uint64
+	key  string
+	base *roaring.Bitmap        // nil when set is kept
+	set  *roaring.Bitmap        // small sets are kept made
+	make func() *roaring.Bitmap // big ones are made again when needed
+	size uint64
+}
+
+// keepSmall is the largest set the guard keeps made rather than as a
+// recipe: two bytes a member at most.
+const keepSmall = 1 << 16
+
+func (r *release) get() *roaring.Bitmap {
+	if r.set != nil {
+		return r.set
+	}
+	return r.make()
+}
+
+// NewGuard returns a guard remembering released sets while their base
+// populations take at most budget bytes (0: 256 MiB); the oldest are
+// forgotten first.
+func NewGuard(budget uint64) *Guard {
+	if budget == 0 {
+		budget = 256 << 20
+	}
+	return &Guard{budget: budget, byCard: map[uint64][]*release{}, seen: map[string]bool{}, bases: map[*roaring.Bitmap]int{}}
+}
+
+// conflicts reports whether the set of card members, made by set() when
+// needed, is nested with a remembered set and differs from it by 1 to k-1.
+func (g *Guard) conflicts(card uint64, k int, set func() *roaring.Bitmap) bool {
+	if g == nil || card == 0 {
+		return false
+	}
+	var s *roaring.Bitmap
+	lo := uint64(0)
+	if card > uint64(k-1) {
+		lo = card - uint64(k-1)
+	}
+	for c := lo; c <= card+uint64(k-1); c++ {
+		if c == card {
+			continue
+		}
+		for _, r := range g.byCard[c] {
+			if s == nil {
+				s = set()
+			}
+			other := r.get()
+			oc := other.GetCardinality()
+			d := max(card, oc) - min(card, oc)
+			if d > 0 && d < uint64(k) && s.AndCardinality(other) == min(card, oc) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// remember records a shown number of card people: the set make() builds
+// from base. key names the set within its base (the same key for the
+// same base is remembered once).
+func (g *Guard) remember(card uint64, base *roaring.Bitmap, key string, make func() *roaring.Bitmap) {
+	if g == nil || card == 0 {
+		return
+	}
+	key = ptrString(base) + key
+	if g.seen[key] {
+		return
+	}
+	r := &release{card: card, key: key}
+	if card <= keepSmall {
+		r.set = make().Clone()
+		r.set.RunOptimize()
+		r.size = r.set.GetSizeInBytes() + 96
+		g.used += r.size
+	} else {
+		r.base, r.make = base, make
+		if g.bases[base] == 0 {
+			g.used += base.GetSizeInBytes()
+		}
+		g.bases[base]++
+	}
+	g.seen[key] = true
+	g.byCard[card] = append(g.byCard[card], r)
+	g.order = append(g.order, r)
+	for g.used > g.budget && len(g.order) > 1 {
+		old := g.order[0]
+		g.order = g.order[1:]
+		delete(g.seen, old.key)
+		g.used -= old.size
+		if old.base != nil {
+			if g.bases[old.base]--; g.bases[old.base] == 0 {
+				delete(g.bases, old.base)
+				g.used -= old.base.GetSizeInBytes()
+			}
+		}
+		list := g.byCard[old.card]
+		for i, x := range list {
+			if x == old {
+				g.byCard[old.card] = append(list[:i:i], list[i+1:]...)
+				break
+			}
+		}
+	}
+}
+
+func ptrString(b *roaring.Bitmap) string { return fmt.Sprintf("%p/", b) }
+
+// Remembered is how many shown numbers the guard holds.
+func (g *Guard) Remembered() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.order)
+}
+
+// tdim is one dimension of a protected table.
+type tdim struct {
+	d      *dimension
+	leaves []int       // value numbers, in display order
+	at     map[int]int // value number → leaf index
+	parent *dimension  // the coarser dimension the groups are values of
+	groups [][]int     // leaf indices of each group
+	gvals  []int       // parent value number of each group
+}
+
+func (t *tdim) nl() int    { return len(t.leaves) }
+func (t *tdim) size() int  { return len(t.leaves) + len(t.groups) + 1 }
+func (t *tdim) total() int { return len(t.leaves) + len(t.groups) }
+
+// kids are the coordinates an aggregate coordinate sums.
+func (t *tdim) kids(c int) []int {
+	n := t.nl()
+	if c == t.total() {
+		if len(t.groups) > 0 {
+			out := make([]int, len(t.groups))
+			for g := range t.groups {
+				out[g] = n + g
+			}
+			return out
+		}
+		out := make([]int, n)
+		for i := range out {
+			out[i] = i
+		}
+		return out
+	}
+	return t.groups[c-n]
+}
+
+// leavesOf are the leaves under a coordinate.
+func (t *tdim) leavesOf(c int) []int {
+	n := t.nl()
+	switch {
+	case c < n:
+		return []int{c}
+	case c == t.total():
+		out := make([]int, n)
+		for i := range out {
+			out[i] = i
+		}
+		return out
+	}
+	return t.groups[c-n]
+}
+
+// parentOf is the coordinate above leaf l along the dimension: its group,
+// or the total.
+func (t *tdim) parentOf(l int) int {
+	for g, ls := range t.groups {
+		for _, x := range ls {
+			if x == l {
+				return t.nl() + g
+			}
+		}
+	}
+	return t.total()
+}
+
+func (ix *Index) tdim(d *dimension) *tdim {
+	t := &tdim{d: d, leaves: ix.values(d), at: map[int]int{}}
+	for i, v := range t.leaves {
+		t.at[v] = i
+	}
+	if d.parent != "" {
+		t.parent = findDim(d.subject, d.parent)
+		gidx := map[int]int{}
+		for _, pv := range ix.values(t.parent) {
+			gidx[pv] = -1
+		}
+		for i, v := range t.leaves {
+			pv := d.up(ix, v)
+			g, ok := gidx[pv]
+			if !ok || g < 0 {
+				g = len(t.groups)
+				gidx[pv] = g
+				t.groups = append(t.groups, nil)
+				t.gvals = append(t.gvals, pv)
+			}
+			t.groups[g] = append(t.groups[g], i)
+		}
+		// Groups in the parent's display order.
+		order := ix.values(t.parent)
+		pos := map[int]int{}
+		for i, v := range order {
+			pos[v] = i
+		}
+		idx := make([]int, len(t.groups))
+		for i := range idx {
+			idx[i] = i
+		}
+		sort.SliceStable(idx, func(a, b int) bool { return pos[t.gvals[idx[a]]] < pos[t.gvals[idx[b]]] })
+		groups, gvals := make([][]int, len(idx)), make([]int, len(idx))
+		for i, j := range idx {
+			groups[i], gvals[i] = t.groups[j], t.gvals[j]
+		}
+		t.groups, t.gvals = groups, gvals
+	}
+	return t
+}
+
+// ptable is a protected table: a base set counted by up to three
+// dimensions with all margins, and which numbers are withheld.
+type ptable struct {
+	ix       *Index
+	base     *roaring.Bitmap
+	dims     []*tdim
+	stride   []int
+	vals     []int64
+	sup      []bool
+	lin      *linsys
+	sets     map[int]*roaring.Bitmap
+	withheld bool // every cell withheld; lin is not kept
+}
+
+// request holds what one protected request has worked out.
+type request struct {
+	ctx    context.Context
+	ix     *Index
+	p      *Protection
+	k      int
+	tables map[string]*ptable
+	bases  map[*roaring.Bitmap]int
+}
+
+func (ix *Index) newRequest(ctx context.Context, p *Protection) *request {
+	return &request{ctx: ctx, ix: ix, p: p, k: p.k(), tables: map[string]*ptable{}, bases: map[*roaring.Bitmap]int{}}
+}
+
+// tableKey names a table within a request: its base (by identity) and
+// its dimensions.
+func (r *request) tableKey(base *roaring.Bitmap, dims []*dimension) string {
+	id, ok := r.bases[base]
+	if !ok {
+		id = len(r.bases)
+		r.bases[base] = id
+	}
+	var sb strings.Builder
+	sb.WriteString(itoa(id))
+	for _, d := range dims {
+		sb.WriteString("|" + d.name)
+	}
+	return sb.String()
+}
+
+func (t *ptable) coords(e int) []int {
+	out := make([]int, len(t.dims))
+	for i := range t.dims {
+		out[i] = e / t.stride[i] % t.dims[i].size()
+	}
+	return out
+}
+
+func (t *ptable) index(c []int) int {
+	e := 0
+	for i, x := range c {
+		e += x * t.stride[i]
+	}
+	return e
+}
+
+func (t *ptable) interior(e int) bool {
+	for i, d := range t.dims {
+		if e/t.stride[i]%d.size() >= d.nl() {
+			return false
+		}
+	}
+	return true
+}
+
+// table returns the protected table of base by dims (in canonical order),
+// protecting its coarser tables first.
+func (r *request) table(base *roaring.Bitmap, dims []*dimension) (*ptable, error) {
+	key := r.tableKey(base, dims)
+	if t, ok := r.tables[key]; ok {
+		return t, nil
+	}
+	if err := r.ctx.Err(); err != nil {
+		return nil, err
+	}
+	ix := r.ix
+	t := &ptable{ix: ix, base: base, sets: map[int]*roaring.Bitmap{}}
+	cells := 1
+	for _, d := range dims {
+		td := ix.tdim(d)
+		t.dims = append(t.dims, td)
+		cells *= max(td.nl(), 1)
+	}
+	if cells > MaxProtectedCells || len(dims) == 3 && cells > MaxProtectedCells/2 {
+		return nil, onedoor.Errorf(onedoor.EINVALID, "A protected table of %s has %d cells; analysts are shown at most %d (%d with three dimensions). Use coarser dimensions (street, age_policy) or fewer.",
+			dimList(dims), cells, MaxProtectedCells, MaxProtectedCells/2)
+	}
+	size := 1
+	t.stride = make([]int, len(dims))
+	for i := len(dims) - 1; i >= 0; i-- {
+		t.stride[i] = size
+		size *= t.dims[i].size()
+	}
+	t.vals = make([]int64, size)
+	t.sup = make([]bool, size)
+	// Interior counts.
+	if len(dims) == 0 {
+		t.vals[0] = int64(base.GetCardinality())
+	} else {
+		cnt, ns := ix.counts(base, dims)
+		for e := range size {
+			if !t.interior(e) {
+				continue
+			}
+			k := 0
+			for i, c := range t.coords(e) {
+				k = k*ns[i] + t.dims[i].leaves[c]
+			}
+			t.vals[e] = cnt[k]
+		}
+		// Margins, one dimension at a time.
+		for i, d := range t.dims {
+			aggs := make([]int, 0, len(d.groups)+1)
+			for g := range d.groups {
+				aggs = append(aggs, d.nl()+g)
+			}
+			aggs = append(aggs, d.total())
+			for _, a := range aggs {
+				kids := d.kids(a)
+				for e := range size {
+					if e/t.stride[i]%d.size() != a {
+						continue
+					}
+					var s int64
+					for _, kc := range kids {
+						s += t.vals[e+(kc-a)*t.stride[i]]
+					}
+					t.vals[e] = s
+				}
+			}
+		}
+	}
+	// Margins take the decisions of the coarser tables.
+	if len(dims) > 0 {
+		for e := range size {
+			if t.interior(e) {
+				continue
+			}
+			c := t.coords(e)
+			var sub []*dimension
+			var sc []int
+			for i, d := range t.dims {
+				switch {
+				case c[i] < d.nl():
+					sub = append(sub, d.d)
+					sc = append(sc, c[i])
+				case c[i] < d.total():
+					sub = append(sub, d.parent)
+					sc = append(sc, -1-d.gvals[c[i]-d.nl()]) // a parent value, resolved below
+				}
+			}
+			st, err := r.table(base, sub)
+			if err != nil {
+				return nil, err
+			}
+			for j := range sc {
+				if sc[j] < 0 {
+					sc[j] = st.dims[j].at[-1-sc[j]]
+				}
+			}
+			t.sup[e] = st.sup[st.index(sc)]
+		}
+	}
+	// Primary suppression of the cells, and the guard.
+	for e := range size {
+		if !t.interior(e) {
+			continue
+		}
+		v := t.vals[e]
+		if v > 0 && v < int64(r.k) {
+			t.sup[e] = true
+		} else if v > 0 && r.p.Guard.conflicts(uint64(v), r.k, func() *roaring.Bitmap { return t.set(e) }) {
+			t.sup[e] = true
+		}
+	}
+	r.secondary(t)
+	r.tables[key] = t
+	return t, nil
+}
+
+func dimList(dims []*dimension) string {
+	var names []string
+	for _, d := range dims {
+		names = append(names, d.name)
+	}
+	if len(names) == 0 {
+		return "nothing"
+	}
+	return strings.Join(names, " × ")
+}
+
+// equations are the table's additive relations: each aggregate entry is
+// the sum of its children along one dimension.
+type equation struct {
+	agg  int
+	kids []int
+	dim  int
+}
+
+func (t *ptable) equations() []equation {
+	var out []equation
+	for e := range t.vals {
+		c := t.coords(e)
+		for i, d := range t.dims {
+			if c[i] < d.nl() {
+				continue
+			}
+			eq := equation{agg: e, dim: i}
+			for _, kc := range d.kids(c[i]) {
+				eq.kids = append(eq.kids, e+(kc-c[i])*t.stride[i])
+			}
+			out = append(out, eq)
+		}
+	}
+	return out
+}
+
+// secondary adds suppressions to the table's own cells until no withheld
+// number is determined by the shown ones and every line whose total is
+// shown withholds 0 or at least k in all.
+func (r *request) secondary(t *ptable) {
+	eqs := t.equations()
+	for {
+		lin := newLinsys(t, eqs)
+		if lin.tooBig {
+			for e := range t.vals {
+				if t.interior(e) {
+					t.sup[e] = true
+				}
+			}
+			t.withheld = true
+			return
+		}
+		var add []int
+		for _, u := range lin.determined() {
+			if c := t.candidate(u); c >= 0 {
+				add = append(add, c)
+			} else if t.interior(u) || !t.allSuppressed() {
+				add = append(add, t.anyCell()...)
+			}
+		}
+		for _, eq := range eqs {
+			if t.sup[eq.agg] || !t.interior(eq.kids[0]) {
+				continue
+			}
+			var s int64
+			for _, x := range eq.kids {
+				if t.sup[x] {
+					s += t.vals[x]
+				}
+			}
+			if s > 0 && s < int64(r.k) {
+				if c := t.smallest(eq.kids); c >= 0 {
+					add = append(add, c)
+				}
+			}
+		}
+		if len(add) == 0 {
+			add = t.nested(r.k)
+		}
+		changed := false
+		for _, c := range add {
+			if !t.sup[c] {
+				t.sup[c], changed = true, true
+			}
+		}
+		if !changed {
+			t.lin = lin
+			return
+		}
+	}
+}
+
+// nested lists shown cells that a shown entry above them (a margin they
+// are part of) exceeds by 1 to k-1: the two would reveal the small rest.
+func (t *ptable) nested(k int) []int {
+	var out []int
+	for b := range t.vals {
+		if t.sup[b] || !t.interior(b) {
+			continue
+		}
+		c := t.coords(b)
+		anc := []int{0}
+		for i, d := range t.dims {
+			up := []int{c[i]}
+			if p := d.parentOf(c[i]); p != d.total() {
+				up = append(up, p)
+			}
+			up = append(up, d.total())
+			next := make([]int, 0, len(anc)*len(up))
+			for _, a := range anc {
+				for _, u := range up {
+					next = append(next, a+u*t.stride[i])
+				}
+			}
+			anc = next
+		}
+		for _, a := range anc {
+			if a != b && !t.sup[a] {
+				if d := t.vals[a] - t.vals[b]; d > 0 && d < int64(k) {
+					out = append(out, b)
+					break
+				}
+			}
+		}
+	}
+	return out
+}
+
+func (t *ptable) allSuppressed() bool {
+	for e := range t.vals {
+		if t.interior(e) && !t.sup[e] {
+			return false
+		}
+	}
+	return true
+}
+
+// anyCell returns every shown cell: the last resort, withholding the
+// table's interior entirely.
+func (t *ptable) anyCell() []int {
+	var out []int
+	for e := range t.vals {
+		if t.interior(e) && !t.sup[e] {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// candidate picks the cell to withhold so that the withheld entry u is no
+// longer determined: the smallest shown cell in a line through u (u a
+// cell), or under u (u a margin).
+func (t *ptable) candidate(u int) int {
+	if t.interior(u) {
+		c := t.coords(u)
+		var line []int
+		for i, d := range t.dims {
+			for _, l := range d.leavesOf(d.parentOf(c[i])) {
+				if l != c[i] {
+					line = append(line, u+(l-c[i])*t.stride[i])
+				}
+			}
+		}
+		return t.smallest(line)
+	}
+	return t.smallest(t.under(u))
+}
+
+// under lists the cells below an entry.
+func (t *ptable) under(e int) []int {
+	c := t.coords(e)
+	out := []int{0}
+	for i, d := range t.dims {
+		ls := d.leavesOf(c[i])
+		next := make([]int, 0, len(out)*len(ls))
+		for _, x := range out {
+			for _, l := range ls {
+				next = append(next, x+l*t.stride[i])
+			}
+		}
+		out = next
+	}
+	return out
+}
+
+// smallest is the shown cell of least positive count among es (a zero
+// cell only if there is no other), or -1.
+func (t *ptable) smallest(es []int) int {
+	best, zero := -1, -1
+	for _, e := range es {
+		if t.sup[e] || !t.interior(e) {
+			continue
+		}
+		if t.vals[e] == 0 {
+			if zero < 0 {
+				zero = e
+			}
+			continue
+		}
+		if best < 0 || t.vals[e] < t.vals[best] || (t.vals[e] == t.vals[best] && e < best) {
+			best = e
+		}
+	}
+	if best >= 0 {
+		return best
+	}
+	return zero
+}
+
+// set is the set of people of entry e.
+func (t *ptable) set(e int) *roaring.Bitmap {
+	if s, ok := t.sets[e]; ok {
+		return s
+	}
+	c := t.coords(e)
+	parts := []*roaring.Bitmap{t.base}
+	for i, d := range t.dims {
+		if c[i] == d.total() {
+			continue
+		}
+		var vs []*roaring.Bitmap
+		for _, l := range d.leavesOf(c[i]) {
+			bm, _ := d.d.bitmap(t.ix, d.leaves[l])
+			vs = append(vs, bm)
+		}
+		if len(vs) == 1 {
+			parts = append(parts, vs[0])
+		} else {
+			parts = append(parts, roaring.FastOr(vs...))
+		}
+	}
+	var s *roaring.Bitmap
+	if len(parts) == 1 {
+		s = parts[0]
+	} else {
+		smallestFirst(parts)
+		s = roaring.FastAnd(parts...)
+	}
+	t.sets[e] = s
+	return s
+}
+
+// recipe returns a function making the set of people of the sum of
+// entries es again later, holding only the base and value numbers (not
+// the table).
+func (t *ptable) recipe(es []int) func() *roaring.Bitmap {
+	ix, base := t.ix, t.base
+	type part struct {
+		d    *dimension
+		vals []int
+	}
+	var entries [][]part
+	for _, e := range es {
+		c := t.coords(e)
+		var ps []part
+		for i, d := range t.dims {
+			if c[i] == d.total() {
+				continue
+			}
+			var vs []int
+			for _, l := range d.leavesOf(c[i]) {
+				vs = append(vs, d.leaves[l])
+			}
+			ps = append(ps, part{d.d, vs})
+		}
+		entries = append(entries, ps)
+	}
+	return func() *roaring.Bitmap {
+		var sets []*roaring.Bitmap
+		for _, ps := range entries {
+			and := []*roaring.Bitmap{base}
+			for _, p := range ps {
+				var or []*roaring.Bitmap
+				for _, v := range p.vals {
+					bm, _ := p.d.bitmap(ix, v)
+					or = append(or, bm)
+				}
+				if len(or) == 1 {
+					and = append(and, or[0])
+				} else {
+					and = append(and, roaring.FastOr(or...))
+				}
+			}
+			if len(and) == 1 {
+				sets = append(sets, base)
+			} else {
+				smallestFirst(and)
+				sets = append(sets, roaring.FastAnd(and...))
+			}
+		}
+		if len(sets) == 1 {
+			return sets[0]
+		}
+		return roaring.FastOr(sets...)
+	}
+}
+
+// unionSet is the set of people of a sum of entries.
+func (t *ptable) unionSet(es []int) *roaring.Bitmap {
+	if len(es) == 1 {
+		return t.set(es[0])
+	}
+	parts := make([]*roaring.Bitmap, len(es))
+	for i, e := range es {
+		parts[i] = t.set(e)
+	}
+	return roaring.FastOr(parts...)
+}
+
+// linsys is the table's relations over its withheld entries, reduced.
+type linsys struct {
+	tooBig  bool        // a component has more than maxUnknowns columns; not reduced
+	entries []int       // column → entry
+	col     map[int]int // entry → column
+	comps   []*component
+	of      []int // column → component
+}
+
+type component struct {
+	cols   []int // columns of the component
+	local  map[int]int
+	rows   [][]float64
+	pivots []int // pivot local column of each row
+}
+
+const eps = 1e-9
+
+func newLinsys(t *ptable, eqs []equation) *linsys {
+	l := &linsys{col: map[int]int{}}
+	var unknown []int
+	for e := range t.vals {
+		if t.sup[e] {
+			l.col[e] = len(unknown)
+			unknown = append(unknown, e)
+		}
+	}
+	// Components: columns joined by a shared equation.
+	parent := make([]int, len(unknown))
+	for i := range parent {
+		parent[i] = i
+	}
+	find := func(x int) int {
+		for parent[x] != x {
+			parent[x] = parent[parent[x]]
+			x = parent[x]
+		}
+		return x
+	}
+	type row struct{ cols, coef []int }
+	var rows []row
+	for _, eq := range eqs {
+		var rw row
+		if c, ok := l.col[eq.agg]; ok {
+			rw.cols, rw.coef = append(rw.cols, c), append(rw.coef, 1)
+		}
+		for _, k := range eq.kids {
+			if c, ok := l.col[k]; ok {
+				rw.cols, rw.coef = append(rw.cols, c), append(rw.coef, -1)
+			}
+		}
+		if len(rw.cols) == 0 {
+			continue
+		}
+		for _, c := range rw.cols[1:] {
+			a, b := find(rw.cols[0]), find(c)
+			if a != b {
+				parent[a] = b
+			}
+		}
+		rows = append(rows, rw)
+	}
+	l.of = make([]int, len(unknown))
+	byRoot := map[int]int{}
+	for c := range unknown {
+		root := find(c)
+		ci, ok := byRoot[root]
+		if !ok {
+			ci = len(l.comps)
+			byRoot[root] = ci
+			l.comps = append(l.comps, &component{local: map[int]int{}})
+		}
+		comp := l.comps[ci]
+		comp.local[c] = len(comp.cols)
+		comp.cols = append(comp.cols, c)
+		l.of[c] = ci
+	}
+	l.entries = unknown
+	for _, comp := range l.comps {
+		if len(comp.cols) > maxUnknowns {
+			l.tooBig = true
+			return l
+		}
+	}
+	for _, rw := range rows {
+		comp := l.comps[l.of[rw.cols[0]]]
+		r := make([]float64, len(comp.cols))
+		for i, c := range rw.cols {
+			r[comp.local[c]] += float64(rw.coef[i])
+		}
+		comp.rows = append(comp.rows, r)
+	}
+	for _, comp := range l.comps {
+		comp.reduce()
+	}
+	return l
+}
+
+func (c *component) reduce() {
+	rows := c.rows
+	r := 0
+	for col := 0; col < len(c.cols) && r < len(rows); col++ {
+		p, best := -1, eps
+		for i := r; i < len(rows); i++ {
+			a := rows[i][col]
+			if a < 0 {
+				a = -a
+			}
+			if a > best {
+				p, best = i, a
+			}
+		}
+		if p < 0 {
+			continue
+		}
+		rows[r], rows[p] = rows[p], rows[r]
+		pr := rows[r]
+		inv := 1 / pr[col]
+		// The pivot row's nonzero columns, to skip zeros below.
+		nz := make([]int, 0, 16)
+		for j := col; j < len(pr); j++ {
+			if pr[j] != 0 {
+				pr[j] *= inv
+				nz = append(nz, j)
+			}
+		}
+		for i := range rows {
+			if i == r {
+				continue
+			}
+			ri := rows[i]
+			f := ri[col]
+			if f <= eps && f >= -eps {
+				ri[col] = 0
+				continue
+			}
+			for _, j := range nz {
+				ri[j] -= f * pr[j]
+			}
+			ri[col] = 0
+		}
+		c.pivots = append(c.pivots, col)
+		r++
+	}
+	c.rows = rows[:r]
+}
+
+// determined lists the withheld entries whose value follows from the rest.
+func (l *linsys) determined() []int {
+	var out []int
+	for _, comp := range l.comps {
+		for i, row := range comp.rows {
+			nz := 0
+			for _, x := range row {
+				if math.Abs(x) > eps {
+					nz++
+				}
+			}
+			if nz == 1 {
+				out = append(out, l.entries[comp.cols[comp.pivots[i]]])
+			}
+		}
+	}
+	sort.Ints(out)
+	return out
+}
+
+// derivable reports whether the sum of the withheld entries es (each once)
+// follows from the table's shown numbers.
+func (l *linsys) derivable(es []int) bool {
+	if len(es) == 0 {
+		return true
+	}
+	vecs := map[int][]float64{}
+	for _, e := range es {
+		c, ok := l.col[e]
+		if !ok {
+			continue
+		}
+		ci := l.of[c]
+		comp := l.comps[ci]
+		if vecs[ci] == nil {
+			vecs[ci] = make([]float64, len(comp.cols))
+		}
+		vecs[ci][comp.local[c]]++
+	}
+	for ci, v := range vecs {
+		comp := l.comps[ci]
+		for i, row := range comp.rows {
+			f := v[comp.pivots[i]]
+			if math.Abs(f) <= eps {
+				continue
+			}
+			for j := range v {
+				v[j] -= f * row[j]
+			}
+		}
+		for _, x := range v {
+			if math.Abs(x) > 1e-6 {
+				return false
+			}
+		}
+	}
+	return true
+}
