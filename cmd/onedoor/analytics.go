@@ -142,6 +142,10 @@ func catalogSubjects(cat *catalog.Catalog) map[string]onedoor.SubjectType {
 
 // runBench is `onedoor bench`; only its analytics benchmark lives here.
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 1 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+		fmt.Fprintln(stdout, "Usage: onedoor bench analytics [flags]   (onedoor bench analytics --help for its flags)")
+		return nil
+	}
 	if len(args) == 0 || args[0] != "analytics" {
 		fmt.Fprintln(stderr, "Usage: onedoor bench analytics [flags]")
 		return exitError(2)
