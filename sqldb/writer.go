@@ -76,23 +76,23 @@ func (db *DB) writer() {
 func (db *DB) runBatch(batch []*job) {
 	errs := make([]error, len(batch))
 	events, err := db.runBatchTx(batch, errs)
-	for i, j := range batch {
-		if err != nil && errs[i] == nil {
-			errs[i] = err
-		}
-		j.done <- errs[i]
-	}
 	if err != nil {
 		db.log.Error("write batch failed", "err", err, "commands", len(batch))
-		return
-	}
-	if len(events) > 0 {
+	} else if len(events) > 0 {
+		// Listeners see the batch before any caller is answered, so what a
+		// caller wrote is in the very next analytics answer.
 		db.afterMu.Lock()
 		fs := db.onCommit
 		db.afterMu.Unlock()
 		for _, f := range fs {
 			f(events)
 		}
+	}
+	for i, j := range batch {
+		if err != nil && errs[i] == nil {
+			errs[i] = err
+		}
+		j.done <- errs[i]
 	}
 }
 

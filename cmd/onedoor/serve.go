@@ -58,6 +58,7 @@ func serve(ctx context.Context, c *config, db *sqldb.DB, sec *secrets, log *slog
 	if err != nil {
 		return err
 	}
+	go ix.RunDaily(ctx) // ages move on at midnight
 	srv.Analytics(ix)
 	go verifyPeriodically(ctx, db, srv, log, c.verifyEvery)
 	if err := srv.Listen(c.addr); err != nil {
