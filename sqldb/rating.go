@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"onedoor"
 	"onedoor/calendar"
@@ -113,9 +112,9 @@ func (db *DB) Rate(ctx context.Context, in RatingInput) (*Rating, *Rectification
 			inds = append(inds, x)
 		}
 	}
-	comment := strings.TrimSpace(in.Comment)
-	if utf8.RuneCountInString(comment) > maxExplanation || !utf8.ValidString(comment) {
-		return nil, nil, onedoor.FieldErrorf("comment", "The comment may be at most %d characters of text.", maxExplanation)
+	comment, err := onedoor.CleanText("comment", in.Comment)
+	if err != nil {
+		return nil, nil, err
 	}
 	channel := RateByPortal
 	if in.PersonID == 0 {
@@ -126,7 +125,7 @@ func (db *DB) Rate(ctx context.Context, in RatingInput) (*Rating, *Rectification
 	}
 	var rating *Rating
 	var rect *Rectification
-	err := db.update(ctx, func(tx *Tx) error {
+	err = db.update(ctx, func(tx *Tx) error {
 		var id int64
 		var state, verify, dept string
 		err := tx.QueryRowContext(tx.ctx, `SELECT id, state, verify_hash, department FROM cases WHERE number = $1`, in.CaseNumber).Scan(&id, &state, &verify, &dept)

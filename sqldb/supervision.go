@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"onedoor"
 	"onedoor/calendar"
@@ -393,18 +392,15 @@ func (tx *Tx) cardByID(id int64) (*Card, error) {
 	return c, internal("find card", err)
 }
 
-// maxExplanation bounds explanations and closing notes, in characters.
-const maxExplanation = 2000
-
+// cleanLong checks a required free text (explanations, notes, call-back
+// records): onedoor.CleanText's rules, and it may not be empty.
 func cleanLong(field, s string) (string, error) {
-	s = strings.TrimSpace(s)
-	switch {
-	case s == "":
+	s, err := onedoor.CleanText(field, s)
+	if err != nil {
+		return "", err
+	}
+	if s == "" {
 		return "", onedoor.FieldErrorf(field, "Write the %s; it cannot be empty.", strings.ReplaceAll(field, "_", " "))
-	case utf8.RuneCountInString(s) > maxExplanation:
-		return "", onedoor.FieldErrorf(field, "The %s may be at most %d characters long.", strings.ReplaceAll(field, "_", " "), maxExplanation)
-	case !utf8.ValidString(s):
-		return "", onedoor.FieldErrorf(field, "The %s is not valid text.", strings.ReplaceAll(field, "_", " "))
 	}
 	return s, nil
 }
