@@ -44,6 +44,16 @@ func FieldErrorf(field, format string, args ...any) *Error {
 	return &Error{Code: EINVALID, Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
+// OnField moves a bad-input error onto another field (a question
+// written as JSON in one form field, a rule inside a request), keeping
+// its message; other errors are returned as they are.
+func OnField(err error, field string) error {
+	if ErrorCode(err) == EINVALID {
+		return FieldErrorf(field, "%s", ErrorMessage(err))
+	}
+	return err
+}
+
 // ErrorCode returns the code of err if it is (or wraps) an *Error, EINTERNAL
 // for any other non-nil error and "" for nil.
 func ErrorCode(err error) string {

@@ -37,6 +37,9 @@ type Server struct {
 	srv     *http.Server
 	ln      net.Listener
 	verify  verifyState
+	// analytics answers the analytics API and dashboards; nil until
+	// Analytics is called.
+	analytics *analyticsAPI
 }
 
 // NewServer wires the routes.
@@ -61,8 +64,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Referrer-Policy", "no-referrer")
-	if err := checkURL(r); err != nil {
-		writeError(w, err)
+	api := !isPagePath(r.URL.Path)
+	if err := checkURL(r, api); err != nil {
+		if api {
+			writeError(w, err)
+		} else {
+			setPageHeaders(w)
+			s.pageError(w, r, &view{s: s, r: r, Lang: langOf(r)}, err)
+		}
 		return
 	}
 	s.mux.ServeHTTP(w, r)
@@ -192,11 +201,28 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	return nil
 }
 
+// isPagePath tells pages (HTML, answered with error pages) from the API
+// and the operations endpoints (JSON).
+func isPagePath(p string) bool {
+	return !strings.HasPrefix(p, "/api/") && p != "/healthz" && p != "/metrics"
+}
+
 // checkURL refuses paths and query values that are not valid UTF-8 or hold
 // NUL or other control characters, before any of them reach a query.
-func checkURL(r *http.Request) error {
+func checkURL(r *http.Request, api bool) error {
 	bad := func(s string) bool {
 		return !utf8.ValidString(s) || strings.IndexFunc(s, unicode.IsControl) >= 0
+	}
+	maxValue, badValue := 200, bad
+	if !api {
+		// Pages' GET forms carry text areas (a rule, a question in JSON):
+		// longer values, with line breaks and tabs.
+		maxValue = 8 << 10
+		badValue = func(s string) bool {
+			return !utf8.ValidString(s) || strings.IndexFunc(s, func(r rune) bool {
+				return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t'
+			}) >= 0
+		}
 	}
 	if bad(r.URL.Path) {
 		return onedoor.FieldErrorf("path", "The path holds invalid UTF-8 or control characters.")
@@ -206,8 +232,8 @@ func checkURL(r *http.Request) error {
 			return onedoor.FieldErrorf("query", "A query parameter name holds invalid UTF-8 or control characters.")
 		}
 		for _, v := range vs {
-			if bad(v) || len(v) > 200 {
-				return onedoor.FieldErrorf(k, "The value is longer than 200 bytes or holds invalid UTF-8 or control characters.")
+			if badValue(v) || len(v) > maxValue {
+				return onedoor.FieldErrorf(k, "The value is longer than %d bytes or holds invalid UTF-8 or control characters.", maxValue)
 			}
 		}
 	}

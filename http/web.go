@@ -162,6 +162,12 @@ func (v *view) FieldLabel(field string) string {
 	if msg, ok := messages()[v.Lang]["field."+field]; ok {
 		return msg
 	}
+	// Numbered fields of a repeated group: attr2 is "Attribute 2".
+	if base := strings.TrimRight(field, "0123456789"); base != field && base != "" {
+		if msg, ok := messages()[v.Lang]["field."+base]; ok {
+			return msg + " " + field[len(base):]
+		}
+	}
 	return field
 }
 
@@ -186,16 +192,18 @@ type access struct {
 }
 
 var (
-	public     = access{}
-	residents  = access{resident: true}
-	clerks     = access{roles: []onedoor.Role{onedoor.RoleClerk}}
-	deptStaff  = access{roles: []onedoor.Role{onedoor.RoleOfficer, onedoor.RoleLeader}}
-	caseStaff  = access{roles: []onedoor.Role{onedoor.RoleClerk, onedoor.RoleOfficer, onedoor.RoleLeader, onedoor.RoleSupervisor}}
-	actors     = access{roles: []onedoor.Role{onedoor.RoleClerk, onedoor.RoleOfficer, onedoor.RoleLeader}}
-	watchers   = access{roles: []onedoor.Role{onedoor.RoleSupervisor}}
-	analysts   = access{roles: []onedoor.Role{onedoor.RoleAnalyst, onedoor.RoleSupervisor}}
-	admins     = access{roles: []onedoor.Role{onedoor.RoleAdmin}}
-	everyStaff = access{roles: anyStaff}
+	public        = access{}
+	residents     = access{resident: true}
+	clerks        = access{roles: []onedoor.Role{onedoor.RoleClerk}}
+	deptStaff     = access{roles: []onedoor.Role{onedoor.RoleOfficer, onedoor.RoleLeader}}
+	caseStaff     = access{roles: []onedoor.Role{onedoor.RoleClerk, onedoor.RoleOfficer, onedoor.RoleLeader, onedoor.RoleSupervisor}}
+	actors        = access{roles: []onedoor.Role{onedoor.RoleClerk, onedoor.RoleOfficer, onedoor.RoleLeader}}
+	watchers      = access{roles: []onedoor.Role{onedoor.RoleSupervisor}}
+	analysts      = access{roles: []onedoor.Role{onedoor.RoleAnalyst, onedoor.RoleSupervisor}}
+	dashReaders   = access{roles: analyticsRoles}
+	peopleReaders = access{roles: peopleRoles}
+	admins        = access{roles: []onedoor.Role{onedoor.RoleAdmin}}
+	everyStaff    = access{roles: anyStaff}
 )
 
 // page wraps a page handler: security headers, the session, the language,
@@ -463,6 +471,15 @@ func (s *Server) pageTable() []route {
 		{"GET /complaints", deptStaff, s.deptComplaints},
 		{"POST /complaints/{id}/resolve", deptStaff, s.complaintResolve},
 		{"GET /analyst", analysts, s.analyst},
+		// The analytics dashboards.
+		{"GET /analytics", dashReaders, s.analyticsHome},
+		{"GET /analytics/demand", dashReaders, s.dashPage("demand", s.dashDemand)},
+		{"GET /analytics/communities", dashReaders, s.dashPage("communities", s.dashCommunities)},
+		{"GET /analytics/beds", dashReaders, s.dashPage("beds", s.dashBeds)},
+		{"GET /analytics/trends", dashReaders, s.dashPage("trends", s.dashTrends)},
+		{"GET /analytics/crossmatch", dashReaders, s.dashPage("crossmatch", s.dashCross)},
+		{"GET /analytics/whatif", dashReaders, s.dashPage("whatif", s.dashWhatIf)},
+		{"POST /analytics/whatif/outreach", peopleReaders, s.whatIfOutreach},
 		// Administration.
 		{"GET /admin", admins, s.adminHome},
 		{"GET /admin/staff", admins, s.adminStaff},

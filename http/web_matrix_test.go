@@ -17,6 +17,9 @@ import (
 // every staff account (officers and leaders of two departments).
 var principals = []string{"anon", "resA", "resB", "clerk", "officer.hrss", "leader.hrss", "officer.psb", "leader.psb", "supervisor", "analyst", "admin"}
 
+// dashRoles may open the analytics dashboards.
+var dashRoles = []string{"analyst", "supervisor", "leader.hrss", "leader.psb"}
+
 var staffNames = []string{"clerk", "officer.hrss", "leader.hrss", "officer.psb", "leader.psb", "supervisor", "analyst", "admin"}
 
 // matrixRoute is one route tried by every principal. expect maps a
@@ -71,6 +74,7 @@ func pageDefault(r matrixRoute, p string, residentRoute bool) string {
 // department: allowed or denied on the server as the access rules say.
 func TestRoleRouteMatrix(t *testing.T) {
 	e := newWebEnv(t)
+	e.withAnalytics(t)
 	idA, idB := idNumber("440604", "19900101", 11), idNumber("440604", "19920202", 22)
 	clerk := e.agent(t).login("clerk")
 	caseA, _ := clerk.intake(idA, "甲居民", "13800000001", "HRSS-010", url.Values{"material": {"photo"}})
@@ -145,6 +149,14 @@ func TestRoleRouteMatrix(t *testing.T) {
 		page("GET", "/cards", nil, []string{"officer.hrss", "leader.hrss", "officer.psb", "leader.psb"}, "200", nil),
 		page("POST", "/cards/999/explain", url.Values{"explanation": {"x"}}, []string{"officer.hrss", "leader.hrss", "officer.psb", "leader.psb"}, "404", nil),
 		page("GET", "/analyst", nil, []string{"analyst", "supervisor"}, "200", nil),
+		page("GET", "/analytics", nil, dashRoles, "200", nil),
+		page("GET", "/analytics/demand", nil, dashRoles, "200", nil),
+		page("GET", "/analytics/communities", nil, dashRoles, "200", nil),
+		page("GET", "/analytics/beds", nil, dashRoles, "200", nil),
+		page("GET", "/analytics/trends", nil, dashRoles, "200", nil),
+		page("GET", "/analytics/crossmatch", nil, dashRoles, "200", nil),
+		page("GET", "/analytics/whatif", nil, dashRoles, "200", nil),
+		page("POST", "/analytics/whatif/outreach", url.Values{"rule": {"age >= 18"}}, []string{"supervisor", "leader.hrss", "leader.psb"}, "200", nil),
 		page("GET", "/admin", nil, []string{"admin"}, "200", nil),
 		page("GET", "/admin/staff", nil, []string{"admin"}, "200", nil),
 		page("POST", "/admin/staff", url.Values{"username": {"x"}}, []string{"admin"}, "400", nil),

@@ -13,6 +13,7 @@ import (
 
 	"onedoor"
 	"onedoor/calendar"
+	"onedoor/internal/district"
 	"onedoor/sqldb"
 	"onedoor/synth"
 )
@@ -80,24 +81,11 @@ func hasCases(ctx context.Context, db *sqldb.DB) (bool, error) {
 
 // generate builds the synthetic district and bulk-loads it, with progress.
 func generate(ctx context.Context, db *sqldb.DB, people, years int, seed int64, stdout io.Writer) error {
-	loader, err := db.NewLoader(ctx)
-	if err != nil {
-		return err
-	}
 	end := time.Now().In(calendar.Location)
 	bar := newProgress(stdout, fmt.Sprintf("Generating a district of %d residents, %d year(s) of cases", people, years))
 	start := time.Now()
-	stats, err := synth.Generate(synth.Config{People: people, Years: years, End: end, Seed: seed, Catalog: db.Catalog(), Calendar: db.Calendar()},
-		func(b *synth.Batch) error {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			return loader.Load(ctx, toLoadBatch(b))
-		}, bar.update)
+	stats, err := district.Generate(ctx, db, synth.Config{People: people, Years: years, End: end, Seed: seed, Catalog: db.Catalog(), Calendar: db.Calendar()}, bar.update)
 	if err != nil {
-		return err
-	}
-	if err := loader.Finish(ctx); err != nil {
 		return err
 	}
 	bar.done()
@@ -105,20 +93,6 @@ func generate(ctx context.Context, db *sqldb.DB, people, years int, seed int64, 
 	fmt.Fprintf(stdout, "Loaded %d residents, %d organisations, %d cases, %d events, %d e-licences in %.1fs (%.0f cases/s).\n",
 		stats.People, stats.Orgs, stats.Cases, stats.Events, stats.Licences, secs, float64(stats.Cases)/secs)
 	return nil
-}
-
-func toLoadBatch(b *synth.Batch) *sqldb.LoadBatch {
-	lb := &sqldb.LoadBatch{Persons: make([]sqldb.LoadPerson, len(b.Persons)), Orgs: make([]onedoor.Org, len(b.Orgs)), Cases: make([]sqldb.LoadCase, len(b.Cases))}
-	for i, p := range b.Persons {
-		lb.Persons[i] = sqldb.LoadPerson{Person: p.Person, IDNumber: p.IDNumber, Phone: p.Phone}
-	}
-	for i, o := range b.Orgs {
-		lb.Orgs[i] = o.Org
-	}
-	for i, c := range b.Cases {
-		lb.Cases[i] = sqldb.LoadCase{Case: c.Case, Events: c.Events, Licence: c.Licence, Code: c.Code}
-	}
-	return lb
 }
 
 // demoStaff are the accounts `onedoor demo` creates: every role, several departments.
