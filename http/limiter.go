@@ -15,8 +15,8 @@ type limiter struct {
 	fails  map[string][]time.Time
 }
 
-func newLimiter(max int, window time.Duration) *limiter {
-	return &limiter{max: max, window: window, now: time.Now, fails: map[string][]time.Time{}}
+func newLimiter(max int, window time.Duration, now func() time.Time) *limiter {
+	return &limiter{max: max, window: window, now: now, fails: map[string][]time.Time{}}
 }
 
 // wait reports how long key must wait before trying again (0: go ahead).

@@ -47,8 +47,10 @@ func NewServer(db *sqldb.DB, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	// The throttles run on the store's clock: the wall clock in service,
+	// the test's clock in tests.
 	s := &Server{DB: db, Log: log, mux: http.NewServeMux(),
-		track: newLimiter(10, time.Minute), trackBy: newLimiter(10, time.Minute)}
+		track: newLimiter(10, time.Minute, db.Now), trackBy: newLimiter(10, time.Minute, db.Now)}
 	s.routes()
 	s.mux.HandleFunc("GET /metrics", s.metrics) // operations, not part of the API
 	return s

@@ -45,6 +45,12 @@ func newAPIClock(s string) *apiClock {
 
 func (c *apiClock) Now() time.Time { return *c.t.Load() }
 
+// Add moves the clock on by d.
+func (c *apiClock) Add(d time.Duration) {
+	t := c.Now().Add(d)
+	c.t.Store(&t)
+}
+
 func (c *apiClock) Set(s string) {
 	t, err := time.ParseInLocation("2006-01-02 15:04", s, calendar.Location)
 	if err != nil {
