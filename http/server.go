@@ -169,6 +169,27 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc.Encode(v)
 }
 
+// hasNULEscape reports whether JSON text holds the escape \u0000: a
+// backslash that is not itself escaped, then u0000 (so the text `\\u0000`,
+// an escaped backslash and "u0000", is fine).
+func hasNULEscape(body []byte) bool {
+	for i := 0; ; {
+		j := bytes.Index(body[i:], []byte(`u0000`))
+		if j < 0 {
+			return false
+		}
+		at := i + j
+		n := 0
+		for k := at - 1; k >= 0 && body[k] == '\\'; k-- {
+			n++
+		}
+		if n%2 == 1 {
+			return true
+		}
+		i = at + 1
+	}
+}
+
 // decode reads one JSON object into v: size-limited, valid UTF-8 without
 // NUL characters (PostgreSQL refuses them in text), no unknown fields, no
 // trailing data, with errors that name the field and the reason.
@@ -186,7 +207,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	if !utf8.Valid(body) {
 		return onedoor.FieldErrorf("body", "The body is not valid UTF-8.")
 	}
-	if bytes.Contains(body, []byte(`\u0000`)) {
+	if hasNULEscape(body) {
 		return onedoor.FieldErrorf("body", "The body contains a NUL control character (\\u0000), which no field accepts.")
 	}
 	if t := bytes.TrimLeft(body, " \t\r\n"); len(t) > 0 && t[0] != '{' && json.Valid(body) {
