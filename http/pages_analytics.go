@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"onedoor"
 	"onedoor/chart"
@@ -127,6 +128,18 @@ func windowOf(q url.Values) (formWindow, error) {
 		return formWindow{}, err
 	}
 	return formWindow{Year: y, From: strings.TrimSpace(q.Get("from")), To: strings.TrimSpace(q.Get("to"))}, nil
+}
+
+// lastYearByDefault makes an empty window the twelve months up to the
+// reference date, and shows them in the form: "what do people need" is
+// about now, not about every record since 2000.
+func (w *formWindow) lastYearByDefault(d *dashboard, ref time.Time) {
+	if w.Year != 0 || w.From != "" || w.To != "" {
+		return
+	}
+	w.From, w.To = ref.AddDate(0, -11, 1-ref.Day()).Format("2006-01"), ref.Format("2006-01")
+	d.Form.Set("from", w.From)
+	d.Form.Set("to", w.To)
 }
 
 // matterOpt is a matter in a form's list.
@@ -319,6 +332,7 @@ func (s *Server) dashDemand(r *http.Request, v *view, a *analyticsAPI, d *dashbo
 	if err != nil {
 		return err
 	}
+	win.lastYearByDefault(d, a.ix.Reference())
 	top, err := formInt(q, "top", 1, 30, 8)
 	if err != nil {
 		return err
@@ -400,6 +414,7 @@ func (s *Server) dashCommunities(r *http.Request, v *view, a *analyticsAPI, d *d
 	if err != nil {
 		return err
 	}
+	win.lastYearByDefault(d, a.ix.Reference())
 	matter := cmp.Or(q.Get("matter"), "*")
 	by := cmp.Or(q.Get("by"), "age_policy")
 	if !slices.Contains(d.Data.(communitiesForm).By, by) {

@@ -92,7 +92,7 @@ func TestDashboardsRender(t *testing.T) {
 		"communities": "?matter=MED-001",
 		"beds":        "",
 		"trends":      "?matter=HRSS-001&matter=MED-001&f_residency=local",
-		"crossmatch":  "?attr1=age_policy%3D60-69&m1=MED-001&result=breakdown&by1=street&by2=residency",
+		"crossmatch":  "?attr1=age_policy%3D60-69&m1=HRSS-001&e1=approved&result=breakdown&by1=street&by2=residency",
 		"whatif":      "?rule=" + url.QueryEscape(`age >= 70 && lives_alone`) + "&compare=CIV-011",
 	}
 	for _, who := range []string{"analyst", "supervisor", "leader.hrss"} {

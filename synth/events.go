@@ -108,21 +108,13 @@ func (g *gen) seedPerson(r *rand.Rand, i int32) {
 		}
 	}
 
-	// Retirement: men at 60, women at 50 (workers) or 55 (cadres); the
-	// retirement bundle or the pension alone. Locals without employees'
-	// insurance draw the residents' pension at 60.
-	if p.has(fInsured) {
-		ra := 60
-		if !male {
-			ra = 50
-			if p.has(fCadre) {
-				ra = 55
-			}
-		}
-		d := anniversary(p.birth, ra)
-		if d < from && d >= from-60 && r.Float64() < 0.4 {
-			g.lookBack(r, "HRSS-001", i, d+int32(between(r, 5, 50)))
-		}
+	// Retirement at the statutory age (retirementDay): the retirement
+	// bundle or the pension alone. Locals without employees' insurance
+	// draw the residents' pension at 60. Those entitled before the history
+	// are in the stock (queueStock), which also queues what follows a
+	// pension confirmed just before it.
+	if g.pensionHere(i) {
+		d := retirementDay(p.birth, male, p.has(fCadre))
 		if d >= from && d <= g.endDay {
 			if r.Float64() < 0.6 {
 				g.schedule(r.Float64(), d+int32(between(r, 0, 45)), i, "BD-RETIRE", aMust)
@@ -130,9 +122,10 @@ func (g *gen) seedPerson(r *rand.Rand, i int32) {
 				g.schedule(r.Float64(), d+int32(between(r, 0, 45)), i, "HRSS-001", 0)
 			}
 		}
-	} else if local {
-		d := anniversary(p.birth, 60)
-		g.once(r, 0.7, d+int32(between(r, 0, 60)), from, i, "HRSS-002", 0)
+	} else if local && !p.has(fInsured) {
+		if d := anniversary(p.birth, 60); d >= from {
+			g.once(r, 0.7, d+int32(between(r, 0, 60)), from, i, "HRSS-002", 0)
+		}
 	}
 
 	// Old age: the senior citizen card at 60; at 80 the allowance for the

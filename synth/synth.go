@@ -22,28 +22,39 @@
 // E-licences issued on completion are kept per holder and presented at
 // later intakes, so materials are waived (免提交) as they would be.
 //
+// Before the history comes the stock (stock.go): approvals given once in a
+// life, perhaps decades earlier, whose result people keep — the pension of
+// every retiree, confirmed in the year of retiring. They are cases too,
+// approved, marked as migrated records, dated so that the calendar gets
+// their working days and deadlines right, and their e-licences are in the
+// registry, so the elderly of the district have the pensions a cross-match
+// looks for.
+//
 // Generation is deterministic: the same Config gives the same output, byte
 // for byte, whatever the number of cores. Names are composed from
 // character lists at random, ID numbers and unified social credit codes are
 // structurally valid but belong to nobody.
 //
 // For a loader: persons are numbered 1..People and organisations 1..Orgs
-// in emission order, cases 1..Cases in order of intake, and a case names
-// its applicant by those IDs. Everything a case refers to has been emitted
-// before it. The events of a case come with it, but a case's later events
-// may be dated after the intake of cases emitted after it, so the store's
-// event chain, in emission order, is not in order of time. Case numbers
-// use the store's daily counters; Stats.Counters gives where each day's
-// counter stands. Licences have no ID and no signature, persons no sealed
-// or indexed ID numbers and phones: the store adds them.
+// in emission order, cases 1..Cases in order of intake (the Stats.Stock
+// cases of the stock first, all received before the history), and a case
+// names its applicant by those IDs. Everything a case refers to has been
+// emitted before it. The events of a case come with it, but a case's later
+// events may be dated after the intake of cases emitted after it, so the
+// store's event chain, in emission order, is not in order of time. Case
+// numbers use the store's daily counters; Stats.Counters gives where each
+// day's counter stands. Licences have no ID and no signature, persons no
+// sealed or indexed ID numbers and phones: the store adds them.
 //
 // What is not modelled: e-licences issued before the history are not in
-// the registry (nothing emits them), so a matter that needs one to apply
-// for (the food licence renewal MKT-011, every five years) only follows
-// licences issued in the history; hukou transfers into the district
-// (PSB-004, PSB-005) are left out because they would turn a non-local
-// into a local halfway through, and the resident records are one snapshot
-// as of End.
+// the registry (nothing emits them) but for the stock's pension decisions,
+// so a matter that needs one to apply for (the food licence renewal
+// MKT-011, every five years) only follows licences issued in the history;
+// the stock holds the pensions only, not the other results people keep (a
+// senior citizen card, the allowance at 80, a disability certificate, a
+// marriage); hukou transfers into the district (PSB-004, PSB-005) are left
+// out because they would turn a non-local into a local halfway through,
+// and the resident records are one snapshot as of End.
 package synth
 
 import (
@@ -132,8 +143,13 @@ type Stats struct {
 	People, Households, Orgs, Cases, Events, Licences int
 	// Communities is the number of residents' and village committees.
 	Communities int
-	// Start and End bound the history.
+	// Start and End bound the history. The stock of once-in-a-life
+	// approvals (Stock) was received before Start.
 	Start, End time.Time
+	// Stock counts the cases of the stock: approvals given once in a
+	// life before the history whose result people keep (the pensions of
+	// the retired), emitted first. Cases counts them too.
+	Stock int
 	// Bundles counts intakes of bundles (一件事一次办).
 	Bundles int
 	// Waived counts materials replaced by an e-licence at intake (免提交).
@@ -187,6 +203,7 @@ type gen struct {
 	follow       map[string][]followUp
 	needHistory  bool
 	buckets      [][]app
+	stock        []stockApp // approvals before the history, in order of intake
 }
 
 // salt derives a 64-bit seed for stream k.
@@ -282,6 +299,8 @@ func Generate(cfg Config, emit func(*Batch) error, progress func(done, total int
 
 	g.buildTargets()
 	g.queueLifeEvents()
+	g.queueStock()
+	total += len(g.stock)
 	err := g.history(&st, func(b *Batch) error {
 		if err := emit(b); err != nil {
 			return err
@@ -310,6 +329,7 @@ type stamped struct {
 // it, in order.
 func (g *gen) history(st *Stats, emit func(*Batch) error) error {
 	pl := newPlanner(g)
+	st.Stock = len(g.stock)
 	plans := make(chan []casePlan, 2)
 	stop := make(chan struct{})
 	var planErr error
@@ -324,6 +344,13 @@ func (g *gen) history(st *Stats, emit func(*Batch) error) error {
 				return false
 			}
 		}
+		for _, s := range g.stock {
+			pl.planStock(s)
+			if len(pl.batch) >= g.cfg.Batch && !send() {
+				return
+			}
+		}
+		g.stock = nil
 		var day []stamped
 		for i := range g.buckets {
 			d := g.startDay + int32(i)

@@ -78,6 +78,10 @@ func generate(t testing.TB, cfg synth.Config) (*district, error) {
 	return d, err
 }
 
+// history is the cases of the history itself, without the stock of
+// earlier approvals emitted before them.
+func (d *district) history() []synth.Case { return d.cases[d.stats.Stock:] }
+
 func sharedDistrict(t *testing.T) *district {
 	t.Helper()
 	districtOnce.Do(func() { shared, sharedErr = generate(t, districtConfig) })
@@ -364,8 +368,8 @@ func TestEmission(t *testing.T) {
 			t.Fatalf("case %s received %s after a case received %s", c.Case.Number, c.Case.ReceivedAt, last)
 		}
 		last = c.Case.ReceivedAt
-		if c.Case.ReceivedAt.Before(st.Start) {
-			t.Fatalf("case %s received %s, before the history starts %s", c.Case.Number, c.Case.ReceivedAt, st.Start)
+		if stock := i < st.Stock; c.Case.ReceivedAt.Before(st.Start) != stock {
+			t.Fatalf("case %s (stock: %v) received %s; the history starts %s", c.Case.Number, stock, c.Case.ReceivedAt, st.Start)
 		}
 		n := int64(len(d.persons))
 		if c.Case.Subject == onedoor.Legal {
@@ -451,13 +455,17 @@ func TestDue(t *testing.T) {
 func TestCaseVolume(t *testing.T) {
 	d := sharedDistrict(t)
 	years := float64(d.cfg.Years)
-	between(t, "cases per resident per year", float64(len(d.cases))/float64(len(d.persons))/years, 0.8, 1.2)
+	between(t, "cases per resident per year", float64(len(d.history()))/float64(len(d.persons))/years, 0.8, 1.2)
 	births := d.stats.Matters["HEALTH-001"]
 	between(t, "births per resident per year", float64(births)/float64(len(d.persons))/years, 0.005, 0.012)
 
 	// Heavy tail: the most popular tenth of the catalog carries most cases.
-	counts := make([]int, 0, len(d.stats.Matters))
-	for _, n := range d.stats.Matters {
+	byMatter := map[string]int{}
+	for _, c := range d.history() {
+		byMatter[c.Case.Matter]++
+	}
+	counts := make([]int, 0, len(byMatter))
+	for _, n := range byMatter {
 		counts = append(counts, n)
 	}
 	sort.Sort(sort.Reverse(sort.IntSlice(counts)))
@@ -465,7 +473,7 @@ func TestCaseVolume(t *testing.T) {
 	for _, n := range counts[:len(catalog.Builtin().Latest())/10] {
 		top += n
 	}
-	between(t, "share of cases in the top 10% of matters", float64(top)/float64(len(d.cases)), 0.5, 0.9)
+	between(t, "share of cases in the top 10% of matters", float64(top)/float64(len(d.history())), 0.5, 0.9)
 	if len(counts) < 150 {
 		t.Errorf("only %d matters have cases", len(counts))
 	}
@@ -479,7 +487,7 @@ func TestSeasonality(t *testing.T) {
 		return fmt.Sprintf("%d-%02d", y, w)
 	}
 	weeks := map[string]int{}
-	for _, c := range d.cases {
+	for _, c := range d.history() {
 		weeks[weekOf(c.Case.ReceivedAt)]++
 	}
 	festival := map[string]bool{}
@@ -550,7 +558,9 @@ func TestOutcomes(t *testing.T) {
 	for _, p := range d.persons {
 		dishonest[p.ID] = p.Dishonest
 	}
-	for _, c := range d.cases {
+	status := map[onedoor.Status]int{}
+	for _, c := range d.history() {
+		status[c.Case.Status]++
 		for _, e := range c.Events {
 			actions[e.Type]++
 			switch e.Type {
@@ -594,10 +604,10 @@ func TestOutcomes(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("statuses %v; actions %v; %d overdue (and %d online after hours); %d under commitment", d.stats.Status, actions, overdue, afterHours, tolerated)
-	n := float64(len(d.cases))
-	between(t, "share delivered", float64(d.stats.Status[onedoor.StatusDelivered])/n, 0.85, 0.99)
-	between(t, "share rejected", float64(d.stats.Status[onedoor.StatusRejected])/n, 0.005, 0.05)
+	t.Logf("statuses %v; actions %v; %d overdue (and %d online after hours); %d under commitment", status, actions, overdue, afterHours, tolerated)
+	n := float64(len(d.history()))
+	between(t, "share delivered", float64(status[onedoor.StatusDelivered])/n, 0.85, 0.99)
+	between(t, "share rejected", float64(status[onedoor.StatusRejected])/n, 0.005, 0.05)
 	between(t, "share with a supplement request", float64(actions[onedoor.ActionRequestSupplement])/n, 0.01, 0.08)
 	between(t, "share under commitment", float64(tolerated)/n, 0.005, 0.06)
 	between(t, "share overdue", float64(overdue)/n, 0.001, 0.03)
@@ -615,7 +625,7 @@ func TestOutcomes(t *testing.T) {
 	between(t, "share open among cases of the last two weeks", float64(lastWeeksOpen)/float64(lastWeeks), 0.2, 0.8)
 	between(t, "share open (not awaiting collection) among cases older than 90 days", float64(olderOpen)/float64(older), 0, 0.01)
 	for _, s := range []onedoor.Status{onedoor.StatusInProgress, onedoor.StatusReceived, onedoor.StatusCompleted} {
-		if d.stats.Status[s] == 0 {
+		if status[s] == 0 {
 			t.Errorf("no case ends %s", s)
 		}
 	}
@@ -792,4 +802,101 @@ func TestLifeEvents(t *testing.T) {
 	if nIll == 0 {
 		t.Error("no serious-illness claims")
 	}
+}
+
+// TestStock checks the stock of approvals before the history: the pensions
+// today's elderly draw, confirmed once in a life in the year they became
+// entitled, each an approved case marked as a migrated record, so that the
+// reform's own cross-match (R9: elderly with a confirmed pension × elderly
+// who claimed serious-illness insurance) finds them.
+func TestStock(t *testing.T) {
+	d := sharedDistrict(t)
+	st := d.stats
+	if st.Stock < len(d.persons)/20 {
+		t.Fatalf("a stock of %d cases for %d residents", st.Stock, len(d.persons))
+	}
+	cat := catalog.Builtin()
+	pension := map[int64][]string{} // person → pension cases approved, stock and history
+	ill := map[int64]bool{}         // claimed serious-illness insurance in the history
+	for i, c := range d.cases {
+		p := &d.persons[c.Case.ApplicantID-1]
+		switch c.Case.Matter {
+		case "HRSS-001", "HRSS-002":
+			if c.Case.Status == onedoor.StatusCompleted || c.Case.Status == onedoor.StatusDelivered {
+				pension[p.ID] = append(pension[p.ID], c.Case.Number)
+			}
+		case "MED-001":
+			ill[p.ID] = true
+		}
+		if i >= st.Stock {
+			continue
+		}
+		m, ok := cat.MatterVersion(c.Case.Matter, c.Case.MatterVersion)
+		if !ok || (m.Code != "HRSS-001" && m.Code != "HRSS-002") {
+			t.Fatalf("stock case %s is of matter %s", c.Case.Number, c.Case.Matter)
+		}
+		want := []onedoor.Action{onedoor.ActionIntake}
+		for range m.Steps {
+			want = append(want, onedoor.ActionApprove)
+		}
+		want = append(want, onedoor.ActionComplete, onedoor.ActionDeliver)
+		var got []onedoor.Action
+		for j, e := range c.Events {
+			got = append(got, e.Type)
+			if e.Command.Actor.Name != "历史数据迁移" || (j > 0 && !strings.HasPrefix(e.Command.Note, "历史数据迁移")) {
+				t.Fatalf("stock case %s: %s by %+v with note %q; want a record marked as migrated", c.Case.Number, e.Type, e.Command.Actor, e.Command.Note)
+			}
+		}
+		if !slices.Equal(got, want) || c.Case.Status != onedoor.StatusDelivered {
+			t.Fatalf("stock case %s is %s after %v; want delivered after %v", c.Case.Number, c.Case.Status, got, want)
+		}
+		if (m.Result.Licence != "") != (c.Licence != nil) || (c.Licence != nil && c.Licence.Type != "pension_decision") {
+			t.Fatalf("stock case %s of %s issued %+v", c.Case.Number, m.Code, c.Licence)
+		}
+		// Confirmed when entitled: at the retirement age (men 60, women 50
+		// or 55), the residents' pension at 60 or when the scheme came in
+		// 2012, or migrated in 2000 when that was earlier.
+		at := c.Case.ReceivedAt.In(cst)
+		age := ageAt(p, at)
+		switch {
+		case at.Year() == 2000:
+		case m.Code == "HRSS-001" && p.Sex == "M" && age == 60:
+		case m.Code == "HRSS-001" && p.Sex == "F" && (age == 50 || age == 55):
+		case m.Code == "HRSS-002" && p.Local && (age == 60 || (at.Year() == 2012 && age > 60)):
+		default:
+			t.Fatalf("stock case %s: %s for a %s aged %d (local %v) on %s", c.Case.Number, m.Code, p.Sex, age, p.Local, at.Format(time.DateOnly))
+		}
+	}
+	for id, cases := range pension {
+		if len(cases) > 1 {
+			t.Errorf("resident %d had a pension confirmed %d times: %v", id, len(cases), cases)
+		}
+	}
+
+	// Today's elderly draw their pensions, and the cross-match finds some
+	// of them ill.
+	var old, oldLocal, withPension, withPensionLocal, demand int
+	end := st.End.Add(-time.Second)
+	for _, p := range d.persons {
+		if ageAt(&p, end) < 70 {
+			continue
+		}
+		old++
+		has := len(pension[p.ID]) > 0
+		if has {
+			withPension++
+		}
+		if p.Local {
+			oldLocal++
+			if has {
+				withPensionLocal++
+			}
+		}
+		if has && ill[p.ID] {
+			demand++
+		}
+	}
+	between(t, "share of locals aged 70+ with a pension confirmed", float64(withPensionLocal)/float64(oldLocal), 0.85, 0.99)
+	between(t, "share of residents aged 70+ with a pension confirmed", float64(withPension)/float64(old), 0.6, 0.99)
+	between(t, "aged 70+ with a pension and a serious-illness claim, per thousand a year", float64(demand)*1000/float64(old)/float64(d.cfg.Years), 10, 60)
 }
