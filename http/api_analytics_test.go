@@ -13,8 +13,8 @@ import (
 	"onedoor"
 	"onedoor/calendar"
 	odhttp "onedoor/http"
+	"onedoor/internal/district"
 	"onedoor/segment"
-	"onedoor/sqldb"
 	"onedoor/synth"
 )
 
@@ -24,60 +24,14 @@ func analyticsEnv(t *testing.T) (*apiEnv, *segment.Index) {
 	t.Helper()
 	e := newAPIEnv(t, filepath.Join(t.TempDir(), "onedoor.db"))
 	ctx := context.Background()
-	l, err := e.db.NewLoader(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	end := time.Date(2026, 3, 1, 18, 0, 0, 0, calendar.Location)
-	_, err = synth.Generate(synth.Config{People: 400, Years: 1, Seed: 5, End: end, Batch: 500}, func(b *synth.Batch) error {
-		for i := 0; i < len(b.Persons); i += 50 {
-			lb := &sqldb.LoadBatch{}
-			for _, p := range b.Persons[i:min(i+50, len(b.Persons))] {
-				lb.Persons = append(lb.Persons, sqldb.LoadPerson{Person: p.Person, IDNumber: p.IDNumber, Phone: p.Phone})
-			}
-			if err := l.Load(ctx, lb); err != nil {
-				return err
-			}
-		}
-		lb := &sqldb.LoadBatch{}
-		for _, o := range b.Orgs {
-			lb.Orgs = append(lb.Orgs, o.Org)
-		}
-		if err := l.Load(ctx, lb); err != nil {
-			return err
-		}
-		for i := 0; i < len(b.Cases); i += 10 {
-			lb := &sqldb.LoadBatch{}
-			for _, c := range b.Cases[i:min(i+10, len(b.Cases))] {
-				lb.Cases = append(lb.Cases, sqldb.LoadCase{Case: c.Case, Events: c.Events, Licence: c.Licence, Code: c.Code})
-			}
-			if err := l.Load(ctx, lb); err != nil {
-				return err
-			}
-		}
-		return nil
-	}, nil)
+	if _, err := district.Generate(ctx, e.db, synth.Config{People: 400, Years: 1, Seed: 5, End: end, Batch: 500}, nil); err != nil {
+		t.Fatal(err)
+	}
+	ix, err := district.BuildIndex(ctx, e.db, e.clock.Now(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	subjects := map[string]onedoor.SubjectType{}
-	for _, m := range e.db.Catalog().Latest() {
-		subjects[m.Code] = m.Subject
-	}
-	ix := segment.New(segment.Config{Reference: e.clock.Now(), Matters: subjects, ResolvePerson: e.db.FindPersonByID, ResolveOrg: e.db.FindOrgByID, Head: e.db.ChainHead})
-	e.db.OnCommit(ix.Apply)
-	seq, err := e.db.StreamAnalytics(ctx, sqldb.AnalyticsSink{
-		Person: func(p *onedoor.Person) error { ix.AddPerson(p); return nil },
-		Org:    func(o *onedoor.Org) error { ix.AddOrg(o); return nil },
-		Case: func(c *sqldb.AnalyticsCase) error {
-			ix.AddCase(segment.Case{ID: c.ID, Subject: c.Subject, ApplicantID: c.ApplicantID, Matter: c.Matter, Status: c.Status, ReceivedAt: c.ReceivedAt})
-			return nil
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix.Finish(seq)
 	srv := odhttp.NewServer(e.db, nil)
 	srv.Analytics(ix)
 	e.srv = httptest.NewServer(srv)

@@ -226,7 +226,8 @@ func (a *analyst) attack() (recovered []string, smallSums []string) {
 // shown, every shown number is exact, and no withheld number (nor a small
 // sum of them within a line) can be computed from the table.
 func TestProtectedTablesHoldTogether(t *testing.T) {
-	db, ix := sharedDistrict(t)
+	d := sqliteDistrict(t, districtPeople, districtSeed)
+	db, ix := d.DB, buildIndex(t, d.DB)
 	g := newQueryGen(t, db.RawRead(), ix, onedoor.Natural, 11)
 	byChoices := [][]string{{"community"}, {"street"}, {"age_policy"}, {"street", "age_policy"}, {"community", "residency"},
 		{"residency", "age_policy"}, {"community", "sex"}, {"age5"}, {"street", "age5"}, {"household_type", "residency"}, {"lives_alone", "street"}}
@@ -286,7 +287,7 @@ func smallCommunity(t *testing.T, ix *segment.Index) (seg *segment.Expr, street,
 // overlapping questions, each the way an analyst would, and checks that
 // every attempt is missing a number it needs (rules 3 and 4).
 func TestDifferencingAttacks(t *testing.T) {
-	_, ix := sharedDistrict(t)
+	ix := buildIndex(t, sqliteDistrict(t, districtPeople, districtSeed).DB)
 	seg, street, community, exact, all := smallCommunity(t, ix)
 	t.Logf("target: %s in %s / %s: %d", describe(seg), street, community, exact)
 	and := func(es ...*segment.Expr) *segment.Expr { return &segment.Expr{And: es} }
@@ -418,7 +419,7 @@ func TestDifferencingAttacks(t *testing.T) {
 // TestProtectedEverywhere runs every kind of answer under protection and
 // checks that no number from 1 to k-1 is shown anywhere.
 func TestProtectedEverywhere(t *testing.T) {
-	_, ix := sharedDistrict(t)
+	ix := buildIndex(t, sqliteDistrict(t, districtPeople, districtSeed).DB)
 	p := protect()
 	var nums []segment.Num
 	collect := func(tb *segment.Table) {

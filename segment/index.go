@@ -84,6 +84,12 @@ type Config struct {
 	// skipped.
 	ResolvePerson func(ctx context.Context, id int64) (*onedoor.Person, error)
 	ResolveOrg    func(ctx context.Context, id int64) (*onedoor.Org, error)
+	// ResolveLicence fetches the e-licence a committed event issued (by
+	// its number, Command.Licence). With it the index follows the
+	// e-licence registry (the builder adds the store's licences with
+	// AddLicence) and what-if rules may read licences; without it they
+	// may not.
+	ResolveLicence func(ctx context.Context, number string) (*onedoor.Licence, error)
 	// Head, if set, reports the sequence number of the last event the
 	// store committed. Before each answer the index waits (at most
 	// MaxWait) until it has applied the events up to it, so an answer
@@ -92,7 +98,15 @@ type Config struct {
 	Head func(ctx context.Context) (int64, error)
 	// MaxWait bounds that wait; 0 means one second.
 	MaxWait time.Duration
-	Logger  *slog.Logger
+	// Since, if set, reads the store's committed events after a sequence
+	// number, in sequence order, at most limit of them
+	// (sqldb.DB.EventsAfter). Several nodes may share one store, and each
+	// hears only its own commits: with Since the index reads the others'
+	// from the store — when an answer finds it behind Head, and when a
+	// committed event arrives after a gap in the sequence — and applies
+	// events strictly in sequence order, so none is lost or counted twice.
+	Since  func(ctx context.Context, seq int64, limit int) ([]onedoor.Event, error)
+	Logger *slog.Logger
 }
 
 // Case is what the index needs of a case: who, which matter, when it was
@@ -134,6 +148,10 @@ type Index struct {
 
 	pendMu  sync.Mutex
 	pending []onedoor.Event
+	// covered (under pendMu): every event up to it that the store holds is
+	// in pending or applied, so a missing number below it is no gap to
+	// wait for (see pull).
+	covered int64
 	syncMu  sync.Mutex
 	behind  atomic.Int64 // a store head the index waited for in vain
 
@@ -187,7 +205,8 @@ type pop struct {
 	subject onedoor.SubjectType
 	exists  *roaring.Bitmap
 	matters map[string]*matter
-	any     periods // applied for any matter
+	any     periods             // applied for any matter
+	lics    map[string]*licType // e-licences by type
 }
 
 func (p *pop) matter(code string) *matter {
@@ -226,8 +245,9 @@ func (d *dict) id(s string) int {
 	return len(d.names) - 1
 }
 
-// New returns an empty index. Build it with AddPerson, AddOrg and AddCase
-// (or Build from a store), then Finish.
+// New returns an empty index. Build it with AddPerson, AddOrg, AddCase and
+// AddLicence (cmd/onedoor's BuildAnalytics reads them from the store),
+// then Finish.
 func New(cfg Config) *Index {
 	ix := &Index{cfg: cfg, log: cfg.Logger, streets: newDict(), comms: newDict(), commSt: []uint16{0},
 		byName: map[string][]int{}, open: map[int64]openCase{}}
@@ -366,7 +386,7 @@ func (ix *Index) Finish(seq int64) {
 	ix.attrVersion++
 	ix.seq = seq
 	ix.built = true
-	if ix.drain(nil) {
+	if ix.drain(nil) != drained {
 		go ix.sync()
 	}
 }
@@ -378,6 +398,7 @@ func (ix *Index) SetReference(t time.Time) {
 	defer ix.mu.Unlock()
 	ix.setRef(t)
 	ix.people.reage(ix)
+	ix.revalidate()
 	ix.attrVersion++
 }
 
@@ -411,7 +432,7 @@ func (ix *Index) Stats() Stats {
 }
 
 func (p *pop) size() uint64 {
-	n := p.exists.GetSizeInBytes() + p.any.size()
+	n := p.exists.GetSizeInBytes() + p.any.size() + p.licSize()
 	for _, m := range p.matters {
 		for c := range m.cls {
 			n += m.cls[c].size()

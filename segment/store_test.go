@@ -4,9 +4,16 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,40 +33,242 @@ var (
 	synthEnd = time.Date(2026, 11, 30, 18, 0, 0, 0, calendar.Location)
 )
 
-// openStore opens a fresh store in dir holding a generated district of n
-// people with two years of history.
-func openStore(dir string, n int, seed int64) (*sqldb.DB, error) {
-	keys, err := pii.GenerateKeys()
+// district is a test's own database holding a generated district: a
+// clone of a template generated once per engine and size. Each test may
+// change its district without disturbing another.
+type district struct {
+	*sqldb.DB
+	dsn  string
+	keys pii.Keys
+	sign ed25519.PrivateKey
+}
+
+// open opens another handle on the district's database, as a second
+// server node sharing the database does.
+func (d *district) open(t testing.TB) *sqldb.DB {
+	t.Helper()
+	db, err := openDB(d.dsn, d.keys, d.sign)
 	if err != nil {
-		return nil, err
+		t.Fatal(err)
 	}
-	_, sign, _ := ed25519.GenerateKey(rand.Reader)
-	now := synthEnd.Add(15 * time.Hour) // the next morning
-	db, err := sqldb.Open(context.Background(), sqldb.Config{DSN: filepath.Join(dir, "onedoor.db"), Keys: keys, Sign: sign,
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// openDB opens a store whose clock stands at the morning after the
+// district's history ends.
+func openDB(dsn string, keys pii.Keys, sign ed25519.PrivateKey) (*sqldb.DB, error) {
+	now := synthEnd.Add(15 * time.Hour)
+	db, err := sqldb.Open(context.Background(), sqldb.Config{DSN: dsn, Keys: keys, Sign: sign,
 		Calendar: calendar.Official(), Catalog: catalog.Builtin(), Now: func() time.Time { return now }})
 	if err != nil {
 		return nil, err
 	}
-	ctx := context.Background()
-	if _, err := db.ImportCatalog(ctx, catalog.Builtin()); err != nil {
-		db.Close()
-		return nil, err
-	}
-	if err := loadDistrict(ctx, db, synth.Config{People: n, Years: 2, Seed: seed, End: synthEnd, Batch: 2000}); err != nil {
+	if _, err := db.ImportCatalog(context.Background(), catalog.Builtin()); err != nil {
 		db.Close()
 		return nil, err
 	}
 	return db, nil
 }
 
-func testStore(t testing.TB, n int, seed int64) *sqldb.DB {
+// forEachDB runs body on a district of n people (seed) of its own in
+// SQLite and, when ONEDOOR_TEST_POSTGRES names a server, in a PostgreSQL
+// database of its own: the same tests on both engines, as in sqldb.
+func forEachDB(t *testing.T, n int, seed int64, body func(t *testing.T, d *district)) {
 	t.Helper()
-	db, err := openStore(t.TempDir(), n, seed)
-	if err != nil {
-		t.Fatal(err)
+	t.Run("sqlite", func(t *testing.T) {
+		body(t, newDistrict(t, "", n, seed))
+	})
+	pg := os.Getenv("ONEDOOR_TEST_POSTGRES")
+	t.Run("postgres", func(t *testing.T) {
+		if pg == "" {
+			t.Skip("ONEDOOR_TEST_POSTGRES is not set; scripts/test sets it")
+		}
+		body(t, newDistrict(t, pg, n, seed))
+	})
+}
+
+// sqliteDistrict is a district for tests of the engine itself, where the
+// store it was built from does not matter.
+func sqliteDistrict(t *testing.T, n int, seed int64) *district {
+	t.Helper()
+	return newDistrict(t, "", n, seed)
+}
+
+// A template is a district generated once per engine, size and seed; a
+// test gets a copy (SQLite: the file; PostgreSQL: CREATE DATABASE …
+// TEMPLATE), far faster than generating and loading it again.
+type template struct {
+	once sync.Once
+	err  error
+	dsn  string
+	keys pii.Keys
+	sign ed25519.PrivateKey
+}
+
+var templates struct {
+	mu   sync.Mutex
+	m    map[string]*template
+	dirs []string // SQLite templates, removed after the tests
+	pgs  []string // PostgreSQL template databases, dropped after the tests
+}
+
+var dbSeq atomic.Int64
+
+// newDistrict gives the test a database of its own holding the district:
+// SQLite for pg == "", else a new database on that PostgreSQL server.
+func newDistrict(t testing.TB, pg string, n int, seed int64) *district {
+	t.Helper()
+	tpl := templateFor(pg, n, seed)
+	if tpl.err != nil {
+		t.Fatalf("the district of %d could not be generated: %v", n, tpl.err)
 	}
-	t.Cleanup(func() { db.Close() })
-	return db
+	d := &district{keys: tpl.keys, sign: tpl.sign}
+	if pg == "" {
+		d.dsn = filepath.Join(t.TempDir(), "onedoor.db")
+		if err := copyFile(tpl.dsn, d.dsn); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		name := fmt.Sprintf("onedoor_segtest_%d_%d", os.Getpid(), dbSeq.Add(1))
+		if err := createDatabase(pg, name, dbName(tpl.dsn)); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { dropDatabase(pg, name) })
+		d.dsn = withDatabase(pg, name)
+	}
+	d.DB = d.open(t)
+	return d
+}
+
+func templateFor(pg string, n int, seed int64) *template {
+	key := fmt.Sprintf("%s|%d|%d", pg, n, seed)
+	templates.mu.Lock()
+	if templates.m == nil {
+		templates.m = map[string]*template{}
+	}
+	tpl := templates.m[key]
+	if tpl == nil {
+		tpl = &template{}
+		templates.m[key] = tpl
+	}
+	templates.mu.Unlock()
+	tpl.once.Do(func() {
+		if tpl.keys, tpl.err = pii.GenerateKeys(); tpl.err != nil {
+			return
+		}
+		_, tpl.sign, _ = ed25519.GenerateKey(rand.Reader)
+		if pg == "" {
+			dir, err := os.MkdirTemp("", "segment-test-")
+			if err != nil {
+				tpl.err = err
+				return
+			}
+			templates.mu.Lock()
+			templates.dirs = append(templates.dirs, dir)
+			templates.mu.Unlock()
+			tpl.dsn = filepath.Join(dir, "onedoor.db")
+		} else {
+			name := fmt.Sprintf("onedoor_segtpl_%d_%d_%d", os.Getpid(), n, seed)
+			if tpl.err = createDatabase(pg, name, ""); tpl.err != nil {
+				return
+			}
+			templates.mu.Lock()
+			templates.pgs = append(templates.pgs, name)
+			templates.mu.Unlock()
+			tpl.dsn = withDatabase(pg, name)
+		}
+		db, err := openDB(tpl.dsn, tpl.keys, tpl.sign)
+		if err != nil {
+			tpl.err = err
+			return
+		}
+		if err := loadDistrict(context.Background(), db, synth.Config{People: n, Years: 2, Seed: seed, End: synthEnd, Batch: 2000}); err != nil {
+			db.Close()
+			tpl.err = err
+			return
+		}
+		// PostgreSQL: statistics for the SQL oracle's planner, copied with
+		// the template. Closed, so that the SQLite file holds everything
+		// (no WAL) and no session holds the PostgreSQL template.
+		if pg != "" {
+			if _, err := db.RawWrite().Exec("ANALYZE"); err != nil {
+				db.Close()
+				tpl.err = err
+				return
+			}
+		}
+		tpl.err = db.Close()
+	})
+	return tpl
+}
+
+// copyFile copies a closed SQLite database (and its WAL, if one was left).
+func copyFile(src, dst string) error {
+	for _, suffix := range []string{"", "-wal"} {
+		b, err := os.ReadFile(src + suffix)
+		if errors.Is(err, fs.ErrNotExist) && suffix != "" {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(dst+suffix, b, 0o600); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// createDatabase creates a database on the server, a copy of template
+// when one is named. PostgreSQL refuses to copy a database that a session
+// still holds; a closed handle's sessions may take a moment to end.
+func createDatabase(server, name, template string) error {
+	admin, err := sql.Open("pgx", server)
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
+	stmt := "CREATE DATABASE " + name
+	if template != "" {
+		stmt += " TEMPLATE " + template
+	}
+	for try := 0; ; try++ {
+		_, err = admin.Exec(stmt)
+		if err == nil || try == 50 || !strings.Contains(err.Error(), "being accessed by other users") {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		return fmt.Errorf("create database %s: %w", name, err)
+	}
+	return nil
+}
+
+func dropDatabase(server, name string) {
+	if admin, err := sql.Open("pgx", server); err == nil {
+		admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
+		admin.Close()
+	}
+}
+
+// withDatabase is the server URL naming another database.
+func withDatabase(server, name string) string {
+	u, err := url.Parse(server)
+	if err != nil {
+		panic(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+func dbName(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		panic(err)
+	}
+	return strings.TrimPrefix(u.Path, "/")
 }
 
 // loadDistrict generates a district into an empty store.
@@ -68,30 +277,35 @@ func loadDistrict(ctx context.Context, db *sqldb.DB, cfg synth.Config) error {
 	if err != nil {
 		return err
 	}
-	// Small loads: the loader's statements grow costly with their number
-	// of parameters, so many small transactions load faster.
+	// Small loads on SQLite: the loader's statements grow costly with
+	// their number of parameters, so many small transactions load faster.
+	// PostgreSQL spends its time in the commits instead: larger loads.
+	per := 1
+	if db.Dialect() == sqldb.Postgres {
+		per = 10
+	}
 	_, err = synth.Generate(cfg, func(b *synth.Batch) error {
-		for i := 0; i < len(b.Persons); i += 50 {
+		for i := 0; i < len(b.Persons); i += 50 * per {
 			lb := &sqldb.LoadBatch{}
-			for _, p := range b.Persons[i:min(i+50, len(b.Persons))] {
+			for _, p := range b.Persons[i:min(i+50*per, len(b.Persons))] {
 				lb.Persons = append(lb.Persons, sqldb.LoadPerson{Person: p.Person, IDNumber: p.IDNumber, Phone: p.Phone})
 			}
 			if err := l.Load(ctx, lb); err != nil {
 				return err
 			}
 		}
-		for i := 0; i < len(b.Orgs); i += 50 {
+		for i := 0; i < len(b.Orgs); i += 50 * per {
 			lb := &sqldb.LoadBatch{}
-			for _, o := range b.Orgs[i:min(i+50, len(b.Orgs))] {
+			for _, o := range b.Orgs[i:min(i+50*per, len(b.Orgs))] {
 				lb.Orgs = append(lb.Orgs, o.Org)
 			}
 			if err := l.Load(ctx, lb); err != nil {
 				return err
 			}
 		}
-		for i := 0; i < len(b.Cases); i += 10 {
+		for i := 0; i < len(b.Cases); i += 10 * per {
 			lb := &sqldb.LoadBatch{}
-			for _, c := range b.Cases[i:min(i+10, len(b.Cases))] {
+			for _, c := range b.Cases[i:min(i+10*per, len(b.Cases))] {
 				lb.Cases = append(lb.Cases, sqldb.LoadCase{Case: c.Case, Events: c.Events, Licence: c.Licence, Code: c.Code})
 			}
 			if err := l.Load(ctx, lb); err != nil {
@@ -107,16 +321,31 @@ func loadDistrict(ctx context.Context, db *sqldb.DB, cfg synth.Config) error {
 }
 
 // newIndex builds an index from the store and subscribes it to commits,
-// the way the server does.
+// the way the server does (cmd/onedoor BuildAnalytics).
 func newIndex(db *sqldb.DB) (*segment.Index, error) {
-	ix := segment.New(segment.Config{Reference: refDate, Matters: matterSubjects(db.Catalog()),
-		ResolvePerson: db.FindPersonByID, ResolveOrg: db.FindOrgByID, Head: db.ChainHead})
+	return newIndexWith(db, segment.Config{})
+}
+
+// newIndexWith is newIndex with a logger, a maximum wait and a reference
+// date (zero: refDate) from cfg.
+func newIndexWith(db *sqldb.DB, cfg segment.Config) (*segment.Index, error) {
+	if cfg.Reference.IsZero() {
+		cfg.Reference = refDate
+	}
+	cfg.Matters = matterSubjects(db.Catalog())
+	cfg.ResolvePerson, cfg.ResolveOrg, cfg.ResolveLicence = db.FindPersonByID, db.FindOrgByID, db.FindLicence
+	cfg.Head, cfg.Since = db.ChainHead, db.EventsAfter
+	ix := segment.New(cfg)
 	db.OnCommit(ix.Apply)
 	seq, err := db.StreamAnalytics(context.Background(), sqldb.AnalyticsSink{
 		Person: func(p *onedoor.Person) error { ix.AddPerson(p); return nil },
 		Org:    func(o *onedoor.Org) error { ix.AddOrg(o); return nil },
 		Case: func(c *sqldb.AnalyticsCase) error {
 			ix.AddCase(segment.Case{ID: c.ID, Subject: c.Subject, ApplicantID: c.ApplicantID, Matter: c.Matter, Status: c.Status, ReceivedAt: c.ReceivedAt})
+			return nil
+		},
+		Licence: func(l *sqldb.AnalyticsLicence) error {
+			ix.AddLicence(segment.Licence{Subject: l.Subject, HolderID: l.HolderID, Type: l.Type, ValidFrom: l.ValidFrom, ValidUntil: l.ValidUntil})
 			return nil
 		},
 	})
@@ -144,39 +373,18 @@ func matterSubjects(cat *catalog.Catalog) map[string]onedoor.SubjectType {
 	return out
 }
 
-// shared is the district most tests read; no test changes it.
-var shared struct {
-	once sync.Once
-	dir  string
-	db   *sqldb.DB
-	ix   *segment.Index
-	err  error
-}
-
-func sharedDistrict(t *testing.T) (*sqldb.DB, *segment.Index) {
-	t.Helper()
-	shared.once.Do(func() {
-		if shared.dir, shared.err = os.MkdirTemp("", "segment-test-"); shared.err != nil {
-			return
-		}
-		if shared.db, shared.err = openStore(shared.dir, 6000, 7); shared.err != nil {
-			return
-		}
-		shared.ix, shared.err = newIndex(shared.db)
-	})
-	if shared.err != nil {
-		t.Fatalf("the shared district could not be built: %v", shared.err)
-	}
-	return shared.db, shared.ix
-}
+// The district most tests read: 6,000 residents, two years of cases.
+const districtPeople, districtSeed = 6000, 7
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if shared.db != nil {
-		shared.db.Close()
+	for _, dir := range templates.dirs {
+		os.RemoveAll(dir)
 	}
-	if shared.dir != "" {
-		os.RemoveAll(shared.dir)
+	if pg := os.Getenv("ONEDOOR_TEST_POSTGRES"); pg != "" {
+		for _, name := range templates.pgs {
+			dropDatabase(pg, name)
+		}
 	}
 	os.Exit(code)
 }

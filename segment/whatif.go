@@ -20,9 +20,11 @@ import (
 // WhatIf asks how many residents (or enterprises) a rule would reach: an
 // eligibility condition in CEL over the attributes of rules.Person (or
 // rules.Org) — age, sex, local, street, community, lives_alone, disabled,
-// dishonest, and the application history applied and approved (lists of
-// matter codes, one entry per case, in catalog order) — evaluated at the
-// index's reference date. licences is not indexed and may not be used.
+// dishonest, the application history applied and approved (lists of
+// matter codes, one entry per case, in code order) and licences (the types
+// of the e-licences valid on the reference date, one entry per licence, in
+// type order; only when the index follows the registry, Config.ResolveLicence)
+// — evaluated at the index's reference date.
 //
 // Within narrows the population first; Compare names a matter whose
 // current beneficiaries (approved cases, in the optional window) the
@@ -115,8 +117,9 @@ func (ix *Index) WhatIf(ctx context.Context, q WhatIf, p *Protection) (*WhatIfRe
 	if err != nil {
 		return nil, fieldAs(err, "rule")
 	}
-	if slices.Contains(rule.Vars(), "licences") {
-		return nil, bad("rule", "The analytics index holds no e-licences; write the rule without licences (approved lists the matters granted).")
+	if slices.Contains(rule.Vars(), "licences") && ix.cfg.ResolveLicence == nil {
+		// Without it the index misses the licences issued after its build.
+		return nil, bad("rule", "This analytics index does not follow the e-licence registry; write the rule without licences (approved lists the matters granted).")
 	}
 	parsed, iss := parseEnv().Parse(q.Rule)
 	if iss != nil && iss.Err() != nil {
@@ -299,6 +302,8 @@ func (w *whatIf) narrow(e celast.Expr) (*roaring.Bitmap, bool) {
 			cls = clsApplied
 		case "approved":
 			cls = clsApproved
+		case "licences":
+			return w.pp.licHolders(code), true
 		}
 		if cls < 0 {
 			return nil, false
@@ -482,8 +487,7 @@ func (w *whatIf) vars(names []string) ([]attrVar, error) {
 		}, set: func(a *rules.Attrs, c int) { a.SetBool(name, c == 1) }}
 	}
 	for _, name := range names {
-		switch name {
-		case "applied", "approved":
+		if isList(name) {
 			continue
 		}
 		if w.subject == onedoor.Legal {
@@ -539,16 +543,21 @@ func (w *whatIf) vars(names []string) ([]attrVar, error) {
 	return out, nil
 }
 
+// isList reports whether an attribute is one of the lists the index keeps
+// as bitmaps per entry: the matters applied for and approved, and the
+// valid e-licences.
+func isList(name string) bool { return name == "applied" || name == "approved" || name == "licences" }
+
 // atom is one "CODE in list" test of the rule.
 type atom struct {
-	list string // applied or approved
+	list string // applied, approved or licences
 	code string
 	set  *roaring.Bitmap
 }
 
-// atomsOf returns the membership tests of the rule when applied and
-// approved are only ever used as `"CODE" in list`; ok is false when the
-// rule uses the lists otherwise (size, exists, indexing...).
+// atomsOf returns the membership tests of the rule when the lists are only
+// ever used as `"CODE" in list`; ok is false when the rule uses them
+// otherwise (size, exists, indexing...).
 func atomsOf(e celast.Expr) (atoms []atom, ok bool) {
 	ok = true
 	var walk func(e celast.Expr)
@@ -558,14 +567,14 @@ func atomsOf(e celast.Expr) (atoms []atom, ok bool) {
 		}
 		switch e.Kind() {
 		case celast.IdentKind:
-			if n := e.AsIdent(); n == "applied" || n == "approved" {
+			if isList(e.AsIdent()) {
 				ok = false
 			}
 		case celast.CallKind:
 			c := e.AsCall()
 			args := c.Args()
 			if c.FunctionName() == operators.In && len(args) == 2 && args[1].Kind() == celast.IdentKind {
-				if n := args[1].AsIdent(); n == "applied" || n == "approved" {
+				if n := args[1].AsIdent(); isList(n) {
 					code, isLit := stringLit(args[0])
 					if !isLit {
 						ok = false
@@ -607,7 +616,7 @@ func (w *whatIf) run(ctx context.Context, cand *roaring.Bitmap, e celast.Expr) (
 	if err != nil {
 		return nil, err
 	}
-	readsLists := slices.Contains(w.rule.Vars(), "applied") || slices.Contains(w.rule.Vars(), "approved")
+	readsLists := slices.ContainsFunc(w.rule.Vars(), isList)
 	atoms, atomic := atomsOf(e)
 	if readsLists && !atomic {
 		return w.runLists(ctx, cand, vars)
@@ -618,13 +627,18 @@ func (w *whatIf) run(ctx context.Context, cand *roaring.Bitmap, e celast.Expr) (
 	}
 	for i := range atoms {
 		space *= 2
-		cls := clsApplied
-		if atoms[i].list == "approved" {
-			cls = clsApproved
-		}
 		atoms[i].set = empty
-		if m := w.pp.matters[atoms[i].code]; m != nil {
-			atoms[i].set = roaring.And(cand, m.cls[cls].all.set())
+		switch atoms[i].list {
+		case "licences":
+			atoms[i].set = roaring.And(cand, w.pp.licHolders(atoms[i].code))
+		default:
+			cls := clsApplied
+			if atoms[i].list == "approved" {
+				cls = clsApproved
+			}
+			if m := w.pp.matters[atoms[i].code]; m != nil {
+				atoms[i].set = roaring.And(cand, m.cls[cls].all.set())
+			}
 		}
 	}
 	if space > 1<<40 || len(atoms) > 20 {
@@ -643,14 +657,10 @@ func (w *whatIf) run(ctx context.Context, cand *roaring.Bitmap, e celast.Expr) (
 		// The atoms are the low bits, the last atom lowest; above them
 		// the variables in mixed radix, the last variable lowest.
 		k := key
-		var applied, approved []string
+		lists := map[string][]string{}
 		for i := len(atoms) - 1; i >= 0; i-- {
 			if k&1 == 1 {
-				if atoms[i].list == "applied" {
-					applied = append(applied, atoms[i].code)
-				} else {
-					approved = append(approved, atoms[i].code)
-				}
+				lists[atoms[i].list] = append(lists[atoms[i].list], atoms[i].code)
 			}
 			k >>= 1
 		}
@@ -659,11 +669,10 @@ func (w *whatIf) run(ctx context.Context, cand *roaring.Bitmap, e celast.Expr) (
 			vars[i].set(attrs, int(k%r))
 			k /= r
 		}
-		if slices.Contains(w.rule.Vars(), "applied") {
-			attrs.SetStrings("applied", nonNil(applied))
-		}
-		if slices.Contains(w.rule.Vars(), "approved") {
-			attrs.SetStrings("approved", nonNil(approved))
+		for _, name := range []string{"applied", "approved", "licences"} {
+			if slices.Contains(w.rule.Vars(), name) {
+				attrs.SetStrings(name, nonNil(lists[name]))
+			}
 		}
 		w.evals++
 		ok, err := w.rule.Eval(attrs)
@@ -760,14 +769,18 @@ func (w *whatIf) schema() rules.Schema {
 	return rules.Person
 }
 
-// runLists evaluates a rule that reads the whole application history: the
-// lists are built for a range of IDs at a time from every matter's
-// bitmaps, one entry per case, and the rule is evaluated once per distinct
-// combination of attributes and lists.
+// runLists evaluates a rule that reads whole lists (the application
+// history, the e-licences): the lists are built for a range of IDs at a
+// time from every matter's bitmaps, one entry per case, and every licence
+// type's, one entry per valid licence, and the rule is evaluated once per
+// distinct combination of attributes and lists.
 func (w *whatIf) runLists(ctx context.Context, cand *roaring.Bitmap, vars []attrVar) (*roaring.Bitmap, error) {
-	codes := w.pp.codes()
-	needApplied := slices.Contains(w.rule.Vars(), "applied")
-	needApproved := slices.Contains(w.rule.Vars(), "approved")
+	names := [3]string{"applied", "approved", "licences"}
+	codes := [3][]string{w.pp.codes(), w.pp.codes(), w.pp.licCodes()}
+	var need [3]bool
+	for li, name := range names {
+		need[li] = slices.Contains(w.rule.Vars(), name)
+	}
 	attrs := rules.NewAttrs(w.schema())
 	memo := map[string]bool{}
 	out := roaring.New()
@@ -789,18 +802,17 @@ func (w *whatIf) runLists(ctx context.Context, cand *roaring.Bitmap, vars []attr
 			continue
 		}
 		ids := chunk.ToArray()
-		lists := make([][2][]uint16, len(ids))
-		for mi, code := range codes {
-			m := w.pp.matters[code]
-			for li, need := range []bool{needApplied, needApproved} {
-				if !need {
-					continue
-				}
-				cls := clsApplied
-				if li == 1 {
-					cls = clsApproved
-				}
-				s := &m.cls[cls].all
+		lists := make([][3][]uint16, len(ids))
+		for li := range 2 {
+			if !need[li] {
+				continue
+			}
+			cls := clsApplied
+			if li == 1 {
+				cls = clsApproved
+			}
+			for mi, code := range codes[li] {
+				s := &w.pp.matters[code].cls[cls].all
 				both := roaring.And(chunk, s.set())
 				it := both.Iterator()
 				for it.HasNext() {
@@ -812,13 +824,27 @@ func (w *whatIf) runLists(ctx context.Context, cand *roaring.Bitmap, vars []attr
 				}
 			}
 		}
+		if need[2] {
+			for ti, code := range codes[2] {
+				t := w.pp.lics[code]
+				both := roaring.And(chunk, t.valid)
+				it := both.Iterator()
+				for it.HasNext() {
+					id := it.Next()
+					j, _ := slices.BinarySearch(ids, id)
+					for range t.count(id) {
+						lists[j][2] = append(lists[j][2], uint16(ti))
+					}
+				}
+			}
+		}
 		keep := make([]uint32, 0, len(ids))
 		for j, id := range ids {
 			key.Reset()
 			for _, v := range vars {
 				fmt.Fprintf(&key, "%d,", v.code(id))
 			}
-			for li := range 2 {
+			for li := range 3 {
 				key.WriteByte('|')
 				for _, x := range lists[j][li] {
 					fmt.Fprintf(&key, "%d,", x)
@@ -831,13 +857,13 @@ func (w *whatIf) runLists(ctx context.Context, cand *roaring.Bitmap, vars []attr
 				for _, v := range vars {
 					v.set(attrs, v.code(id))
 				}
-				for li, name := range []string{"applied", "approved"} {
-					if (li == 0 && !needApplied) || (li == 1 && !needApproved) {
+				for li, name := range names {
+					if !need[li] {
 						continue
 					}
 					l := make([]string, len(lists[j][li]))
 					for i, x := range lists[j][li] {
-						l[i] = codes[x]
+						l[i] = codes[li][x]
 					}
 					if len(l) > rules.MaxListLen {
 						l = l[:rules.MaxListLen]

@@ -22,6 +22,17 @@ type AnalyticsCase struct {
 	ReceivedAt  time.Time
 }
 
+// AnalyticsLicence is what the analytics index needs of an e-licence:
+// whose, which type, and the days it is valid (YYYY-MM-DD; ValidUntil
+// empty: without limit).
+type AnalyticsLicence struct {
+	Subject    onedoor.SubjectType
+	HolderID   int64
+	Type       string
+	ValidFrom  string
+	ValidUntil string
+}
+
 // AnalyticsSink receives the store's contents for the analytics index.
 // Person and Org get values they may keep; Progress, if set, is called
 // every 100,000 rows with the table and the rows read so far.
@@ -29,14 +40,16 @@ type AnalyticsSink struct {
 	Person   func(*onedoor.Person) error
 	Org      func(*onedoor.Org) error
 	Case     func(*AnalyticsCase) error
+	Licence  func(*AnalyticsLicence) error
 	Progress func(table string, rows int64)
 }
 
-// StreamAnalytics reads every person, organisation and case, each in ID
-// order, from one consistent snapshot, and returns the sequence number of
-// the last event the snapshot holds: an index built from it and then fed
-// the committed events after that number misses nothing and counts nothing
-// twice. Only the columns analytics needs are read; nothing sealed.
+// StreamAnalytics reads every person, organisation, case and e-licence,
+// each in ID order, from one consistent snapshot, and returns the sequence
+// number of the last event the snapshot holds: an index built from it and
+// then fed the committed events after that number misses nothing and
+// counts nothing twice. Only the columns analytics needs are read; nothing
+// sealed.
 func (db *DB) StreamAnalytics(ctx context.Context, sink AnalyticsSink) (int64, error) {
 	opts := &sql.TxOptions{ReadOnly: true}
 	if db.dialect == Postgres {
@@ -145,6 +158,34 @@ func (db *DB) StreamAnalytics(ctx context.Context, sink AnalyticsSink) (int64, e
 			return 0, internal("analytics: cases", err)
 		}
 	}
+	if sink.Licence != nil {
+		rows, err := tx.QueryContext(ctx, `SELECT subject, holder_id, type, valid_from, valid_until FROM licences ORDER BY id`)
+		if err != nil {
+			return 0, internal("analytics: licences", err)
+		}
+		var n int64
+		l := &AnalyticsLicence{}
+		for rows.Next() {
+			var subject string
+			if err := rows.Scan(&subject, &l.HolderID, &l.Type, &l.ValidFrom, &l.ValidUntil); err != nil {
+				rows.Close()
+				return 0, internal("analytics: scan licence", err)
+			}
+			l.Subject = onedoor.SubjectType(subject)
+			if err := sink.Licence(l); err != nil {
+				rows.Close()
+				return 0, err
+			}
+			n++
+			progress("licences", n)
+		}
+		if err := rows.Close(); err != nil {
+			return 0, internal("analytics: licences", err)
+		}
+		if err := rows.Err(); err != nil {
+			return 0, internal("analytics: licences", err)
+		}
+	}
 	return seq, nil
 }
 
@@ -156,6 +197,34 @@ func (db *DB) ChainHead(ctx context.Context) (int64, error) {
 		return 0, internal("chain head", err)
 	}
 	return seq, nil
+}
+
+// EventsAfter returns the committed events with sequence numbers above
+// seq, in sequence order, at most limit of them (limit < 1 means 1000):
+// what an analytics index that has applied the events up to seq still
+// lacks, including those committed by other nodes sharing the database,
+// which its OnCommit never hears of. The events are as OnCommit hands them
+// over (command with its intake record included). The read uses the events
+// primary key.
+//
+// Sequence order is commit order. Every write batch reads the chain head
+// under the store's write lock — SELECT … FOR UPDATE on the chain_head row
+// on PostgreSQL, BEGIN IMMEDIATE on SQLite — numbers its events from it and
+// moves the head in the same transaction, so no batch numbers an event
+// before the batch holding the previous numbers has committed (PostgreSQL
+// makes a commit visible before it releases the row lock). Hence when an
+// event is visible, so is every event before it: a number missing from
+// what this returns below its last event is missing from the store and no
+// later commit will fill it.
+func (db *DB) EventsAfter(ctx context.Context, seq int64, limit int) ([]onedoor.Event, error) {
+	if limit < 1 {
+		limit = 1000
+	}
+	evs, err := queryEvents(ctx, db.read, `WHERE seq > $1 ORDER BY seq LIMIT $2`, seq, limit)
+	if err != nil {
+		return nil, err
+	}
+	return evs, nil
 }
 
 // analyticsDate reads YYYY-MM-DD; anything else is the zero time.

@@ -20,6 +20,7 @@ import (
 	"onedoor"
 	"onedoor/calendar"
 	"onedoor/catalog"
+	"onedoor/internal/district"
 	"onedoor/segment"
 	"onedoor/sqldb"
 	"onedoor/synth"
@@ -58,7 +59,7 @@ func runAnalytics(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	defer db.Close()
 	start := time.Now()
-	ix, err := BuildAnalytics(ctx, db, refDate, log)
+	ix, err := district.BuildIndex(ctx, db, refDate, log)
 	if err != nil {
 		return err
 	}
@@ -95,49 +96,6 @@ func fieldPrefix(err error) string {
 		return f + ": "
 	}
 	return ""
-}
-
-// BuildAnalytics builds the segment index from the store and keeps it
-// live: it subscribes to committed events first and reads one consistent
-// snapshot, so nothing committed meanwhile is lost or counted twice. The
-// zero ref means today.
-func BuildAnalytics(ctx context.Context, db *sqldb.DB, ref time.Time, log *slog.Logger) (*segment.Index, error) {
-	ix := segment.New(segment.Config{Reference: ref, Matters: catalogSubjects(db.Catalog()), Logger: log,
-		ResolvePerson: db.FindPersonByID, ResolveOrg: db.FindOrgByID, Head: db.ChainHead})
-	db.OnCommit(ix.Apply)
-	start := time.Now()
-	seq, err := db.StreamAnalytics(ctx, sqldb.AnalyticsSink{
-		Person: func(p *onedoor.Person) error { ix.AddPerson(p); return nil },
-		Org:    func(o *onedoor.Org) error { ix.AddOrg(o); return nil },
-		Case: func(c *sqldb.AnalyticsCase) error {
-			ix.AddCase(segment.Case{ID: c.ID, Subject: c.Subject, ApplicantID: c.ApplicantID, Matter: c.Matter, Status: c.Status, ReceivedAt: c.ReceivedAt})
-			return nil
-		},
-		Progress: func(table string, rows int64) {
-			if rows%1_000_000 == 0 {
-				log.Info("building the analytics index", "table", table, "rows", rows, "elapsed", time.Since(start).Round(time.Millisecond))
-			}
-		},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("analytics index: %w", err)
-	}
-	ix.Finish(seq)
-	st := ix.Stats()
-	log.Info("analytics index ready", "residents", st.Residents, "orgs", st.Orgs, "cases", st.Cases,
-		"MiB", st.Bytes>>20, "seconds", time.Since(start).Seconds())
-	return ix, nil
-}
-
-func catalogSubjects(cat *catalog.Catalog) map[string]onedoor.SubjectType {
-	out := map[string]onedoor.SubjectType{}
-	if cat == nil {
-		return out
-	}
-	for _, m := range cat.Latest() {
-		out[m.Code] = m.Subject
-	}
-	return out
 }
 
 // runBench is `onedoor bench`; only its analytics benchmark lives here.
@@ -484,7 +442,7 @@ func benchAnalytics(ctx context.Context, args []string, stdout, stderr io.Writer
 		ix = nil
 		runtime.GC()
 		start = time.Now()
-		six, err := BuildAnalytics(ctx, store, refDate, slog.New(slog.DiscardHandler))
+		six, err := district.BuildIndex(ctx, store, refDate, nil)
 		if err != nil {
 			return err
 		}
@@ -536,7 +494,7 @@ func loadSmall(ctx context.Context, l *sqldb.Loader, b *synth.Batch) error {
 
 // index builds a segment index from the rows.
 func (b *benchData) index(ref time.Time) *segment.Index {
-	ix := segment.New(segment.Config{Reference: ref, Matters: catalogSubjects(catalog.Builtin())})
+	ix := segment.New(segment.Config{Reference: ref, Matters: district.Subjects(catalog.Builtin())})
 	var p onedoor.Person
 	for i := range b.persons {
 		x := &b.persons[i]

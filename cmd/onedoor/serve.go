@@ -13,6 +13,7 @@ import (
 
 	"onedoor"
 	odhttp "onedoor/http"
+	"onedoor/internal/district"
 	"onedoor/outbox"
 	"onedoor/sqldb"
 )
@@ -54,7 +55,7 @@ func serve(ctx context.Context, c *config, db *sqldb.DB, sec *secrets, log *slog
 	}
 
 	srv := odhttp.NewServer(db, log)
-	ix, err := BuildAnalytics(ctx, db, time.Time{}, log)
+	ix, err := district.BuildIndex(ctx, db, time.Time{}, log)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"onedoor"
+	"onedoor/catalog"
 	"onedoor/segment"
 	"onedoor/sqldb"
 	"onedoor/synth"
@@ -54,19 +55,17 @@ func Generate(ctx context.Context, db *sqldb.DB, cfg synth.Config, progress func
 // BuildIndex builds the analytics index of the district in db and keeps
 // it live: it subscribes to committed events first and reads one
 // consistent snapshot, so nothing committed meanwhile is lost or counted
-// twice. The zero ref means today; log may be nil.
+// twice. The events other nodes sharing the database commit, which this
+// node's OnCommit never hears of, the index reads from the store (Since);
+// licences issued later it looks up by number. The zero ref means today;
+// log may be nil.
 func BuildIndex(ctx context.Context, db *sqldb.DB, ref time.Time, log *slog.Logger) (*segment.Index, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	subjects := map[string]onedoor.SubjectType{}
-	if cat := db.Catalog(); cat != nil {
-		for _, m := range cat.Latest() {
-			subjects[m.Code] = m.Subject
-		}
-	}
-	ix := segment.New(segment.Config{Reference: ref, Matters: subjects, Logger: log,
-		ResolvePerson: db.FindPersonByID, ResolveOrg: db.FindOrgByID, Head: db.ChainHead})
+	ix := segment.New(segment.Config{Reference: ref, Matters: Subjects(db.Catalog()), Logger: log,
+		ResolvePerson: db.FindPersonByID, ResolveOrg: db.FindOrgByID, ResolveLicence: db.FindLicence,
+		Head: db.ChainHead, Since: db.EventsAfter})
 	db.OnCommit(ix.Apply)
 	start := time.Now()
 	seq, err := db.StreamAnalytics(ctx, sqldb.AnalyticsSink{
@@ -74,6 +73,10 @@ func BuildIndex(ctx context.Context, db *sqldb.DB, ref time.Time, log *slog.Logg
 		Org:    func(o *onedoor.Org) error { ix.AddOrg(o); return nil },
 		Case: func(c *sqldb.AnalyticsCase) error {
 			ix.AddCase(segment.Case{ID: c.ID, Subject: c.Subject, ApplicantID: c.ApplicantID, Matter: c.Matter, Status: c.Status, ReceivedAt: c.ReceivedAt})
+			return nil
+		},
+		Licence: func(l *sqldb.AnalyticsLicence) error {
+			ix.AddLicence(segment.Licence{Subject: l.Subject, HolderID: l.HolderID, Type: l.Type, ValidFrom: l.ValidFrom, ValidUntil: l.ValidUntil})
 			return nil
 		},
 		Progress: func(table string, rows int64) {
@@ -90,4 +93,17 @@ func BuildIndex(ctx context.Context, db *sqldb.DB, ref time.Time, log *slog.Logg
 	log.Info("analytics index ready", "residents", st.Residents, "orgs", st.Orgs, "cases", st.Cases,
 		"MiB", st.Bytes>>20, "seconds", time.Since(start).Seconds())
 	return ix, nil
+}
+
+// Subjects says for every matter of a catalog whether persons or
+// organisations apply for it, as the index needs to know.
+func Subjects(cat *catalog.Catalog) map[string]onedoor.SubjectType {
+	out := map[string]onedoor.SubjectType{}
+	if cat == nil {
+		return out
+	}
+	for _, m := range cat.Latest() {
+		out[m.Code] = m.Subject
+	}
+	return out
 }
