@@ -127,7 +127,28 @@ func windowOf(q url.Values) (formWindow, error) {
 	if err != nil {
 		return formWindow{}, err
 	}
-	return formWindow{Year: y, From: strings.TrimSpace(q.Get("from")), To: strings.TrimSpace(q.Get("to"))}, nil
+	w := formWindow{Year: y, From: strings.TrimSpace(q.Get("from")), To: strings.TrimSpace(q.Get("to"))}
+	// The index checks the window too; checking here words the usual
+	// mistakes in the reader's language.
+	var months [2]time.Time
+	for i, f := range []string{"from", "to"} {
+		v := []string{w.From, w.To}[i]
+		if v == "" {
+			continue
+		}
+		if months[i], err = time.Parse("2006-01", v); err != nil || months[i].Year() < 2000 || months[i].Year() > 2100 {
+			return w, fieldErr(f, "dash.err.month")
+		}
+	}
+	switch {
+	case y != 0 && (w.From != "" || w.To != ""):
+		return w, fieldErr("year", "dash.err.yearormonths")
+	case (w.From == "") != (w.To == ""):
+		return w, fieldErr(map[bool]string{true: "from", false: "to"}[w.From == ""], "dash.err.bothmonths")
+	case w.From != "" && months[0].After(months[1]):
+		return w, fieldErr("to", "dash.err.backwards")
+	}
+	return w, nil
 }
 
 // lastYearByDefault makes an empty window the twelve months up to the
@@ -730,7 +751,11 @@ func crossQuery(q url.Values) (segment.Query, error) {
 		}
 	case "trend", "top_matters":
 		query.Matter, query.Event = q.Get("tmatter"), q.Get("tevent")
-		query.From, query.To = strings.TrimSpace(q.Get("from")), strings.TrimSpace(q.Get("to"))
+		win, err := windowOf(q)
+		if err != nil {
+			return segment.Query{}, err
+		}
+		query.From, query.To = win.From, win.To
 		if query.Result == "top_matters" {
 			query.Matter = ""
 		}

@@ -264,7 +264,10 @@ func TestDashboardBadInput(t *testing.T) {
 	cases := []struct{ path, field string }{
 		{"/analytics/demand?year=abc", "年份"},
 		{"/analytics/demand?top=0", "事项个数"},
-		{"/analytics/demand?from=2026-13&to=2026-14", ""},
+		{"/analytics/demand?from=2026-13&to=2026-14", "起始月份"},
+		{"/analytics/demand?from=2026-01", "截止月份"},
+		{"/analytics/demand?year=2026&from=2026-01&to=2026-02", "年份"},
+		{"/analytics/trends?from=2026-05&to=2026-01", "截止月份"},
 		{"/analytics/communities?by=shoe_size", "分列"},
 		{"/analytics/communities?matter=NOPE-1", ""},
 		{"/analytics/beds?min_age=300", "起始年龄"},
