@@ -231,7 +231,11 @@ func TestAnalyticsMatchOpenAPI(t *testing.T) {
 		t.Fatalf("a what-if over organisations: %+v", wl)
 	}
 	c.errCall(post(whatif, "analyst", obj{"rule": "age >>= 3"}), 400, "invalid", "rule")
-	c.errCall(post(whatif, "analyst", obj{"rule": `"x" in licences`}), 400, "invalid", "rule")
+	var lr segment.WhatIfResult // rules over the e-licences held
+	c.call(post(whatif, "supervisor", obj{"rule": `"pension_decision" in licences && age >= 60`}), 200).decodeInto(t, &lr)
+	if lr.Eligible.V == 0 {
+		t.Fatalf("nobody of 60 and over holds a pension decision: %+v", lr)
+	}
 	c.errCall(post(whatif, "analyst", obj{"rule": "age > 1", "year": 2025}), 400, "invalid", "compare")
 	c.errCall(post(whatif, "analyst", obj{"rule": "age > 1", "within": obj{"attr": "age", "eq": 3}}), 400, "invalid", "within.attr")
 	c.refusedCall(post(whatif, "analyst", obj{"compare": "CIV-011"}), 400, "invalid", "rule")
