@@ -167,15 +167,36 @@ func (w *formWindow) lastYearByDefault(d *dashboard, ref time.Time) {
 type matterOpt struct{ Code, Name string }
 
 // matterOpts lists the matters for persons, by code.
-func (v *view) matterOpts() []matterOpt {
+func (v *view) matterOpts() []matterOpt { return v.matterOptsFor(onedoor.Natural) }
+
+// matterOptsFor lists the matters a kind of applicant applies for, by
+// code.
+func (v *view) matterOptsFor(subject onedoor.SubjectType) []matterOpt {
 	var out []matterOpt
 	for _, m := range v.s.DB.Catalog().Latest() {
-		if m.Subject == onedoor.Natural {
+		if m.Subject == subject {
 			out = append(out, matterOpt{m.Code, v.Tx(m.Name)})
 		}
 	}
 	slices.SortFunc(out, func(a, b matterOpt) int { return cmp.Compare(a.Code, b.Code) })
 	return out
+}
+
+// countWord heads a column of counts: residents, or enterprises when the
+// page asks about them.
+func (v *view) countWord() string {
+	if v.subject == onedoor.Legal {
+		return v.T("dash.count.legal")
+	}
+	return v.T("dash.count")
+}
+
+// subjectKey is key, or its variant for enterprises.
+func (v *view) subjectKey(key string) string {
+	if v.subject == onedoor.Legal {
+		return key + ".legal"
+	}
+	return key
 }
 
 // DimName words a dimension of the index.
@@ -227,7 +248,7 @@ func (v *view) breakdownTable(title string, t *segment.Table) *dashTable {
 	if two {
 		dt.Cols = append(v.dimLabels(t.Dims[1], t.Cols), v.T("dash.total"))
 	} else {
-		dt.Cols = []string{v.T("dash.count")}
+		dt.Cols = []string{v.countWord()}
 	}
 	for i, label := range t.Rows {
 		row := dashRow{Label: v.DimValue(t.Dims[0], label)}
@@ -270,7 +291,7 @@ func (v *view) breakdownChart(title string, t *segment.Table) dashChart {
 	if len(t.Dims) == 1 {
 		b := chart.Bars{Title: title, Horizontal: len(t.Rows) > 6, Labels: v.chartLabels()}
 		b.Categories = v.dimLabels(t.Dims[0], t.Rows)
-		s := chart.Series{Name: v.T("dash.count")}
+		s := chart.Series{Name: v.countWord()}
 		for _, n := range t.RowTotals {
 			s.Values = append(s.Values, chartValue(countCell(n)))
 		}
@@ -312,7 +333,7 @@ func (v *view) showResult(d *dashboard, title string, res *segment.Result) {
 	case "trend":
 		months := make([]string, len(res.Trend))
 		s := chart.Series{Name: title}
-		dt := &dashTable{Title: title, Corner: v.T("dash.month"), Cols: []string{v.T("dash.count")}}
+		dt := &dashTable{Title: title, Corner: v.T("dash.month"), Cols: []string{v.countWord()}}
 		for i, p := range res.Trend {
 			months[i] = p.Month
 			s.Values = append(s.Values, chartValue(countCell(p.Count)))
@@ -323,8 +344,8 @@ func (v *view) showResult(d *dashboard, title string, res *segment.Result) {
 		d.Tables = append(d.Tables, dt)
 	case "top_matters":
 		b := chart.Bars{Title: title, Horizontal: true, Labels: v.chartLabels()}
-		s := chart.Series{Name: v.T("dash.count")}
-		dt := &dashTable{Title: title, Group: v.T("dash.code"), Corner: v.T("dash.matter"), Cols: []string{v.T("dash.count")}}
+		s := chart.Series{Name: v.countWord()}
+		dt := &dashTable{Title: title, Group: v.T("dash.code"), Corner: v.T("dash.matter"), Cols: []string{v.countWord()}}
 		for _, m := range res.Top {
 			b.Categories = append(b.Categories, v.MatterName(m.Matter))
 			s.Values = append(s.Values, chartValue(countCell(m.Count)))
@@ -413,9 +434,21 @@ func (s *Server) dashDemand(r *http.Request, v *view, a *analyticsAPI, d *dashbo
 			age.Series = append(age.Series, series)
 		}
 	}
+	// Over time: applicants for anything, month by month, locals against
+	// non-locals.
+	var lines []trendLine
+	for _, res := range []string{"local", "non_local"} {
+		x := segment.Value(res)
+		lines = append(lines, trendLine{Name: v.DimValue("residency", res), Query: segment.Query{Result: "trend",
+			Segment: &segment.Expr{Attr: "residency", Eq: &x}, Matter: "*", Year: win.Year, From: win.From, To: win.To}})
+	}
+	over, overTable, err := v.trends(r, a, v.T("dash.demand.chart.months"), lines)
+	if err != nil {
+		return err
+	}
 	d.Ran = true
-	d.Charts = append(d.Charts, dashChart{res.Title, res.SVG()}, dashChart{age.Title, age.SVG()})
-	d.Tables = append(d.Tables, byMatter, rates, v.breakdownTable(v.T("dash.demand.population"), pop.Table))
+	d.Charts = append(d.Charts, dashChart{res.Title, res.SVG()}, dashChart{age.Title, age.SVG()}, over)
+	d.Tables = append(d.Tables, byMatter, rates, overTable, v.breakdownTable(v.T("dash.demand.population"), pop.Table))
 	return nil
 }
 
@@ -557,9 +590,9 @@ func filterOf(q url.Values) *segment.Expr {
 }
 
 // publicDims are the dimensions a form lists, with their values.
-func publicDims(a *analyticsAPI, names []string) []segment.Dimension {
+func publicDims(a *analyticsAPI, subject onedoor.SubjectType, names []string) []segment.Dimension {
 	var out []segment.Dimension
-	for _, d := range a.ix.Dimensions(onedoor.Natural) {
+	for _, d := range a.ix.Dimensions(subject) {
 		if slices.Contains(names, d.Name) {
 			out = append(out, d)
 		}
@@ -575,7 +608,7 @@ func (s *Server) dashTrends(r *http.Request, v *view, a *analyticsAPI, d *dashbo
 	if len(chosen) > 4 {
 		return fieldErr("matter", "dash.err.matters", 4)
 	}
-	form := trendsForm{Matters: v.matterOpts(), Events: events, Dims: publicDims(a, filterDims)}
+	form := trendsForm{Matters: v.matterOpts(), Events: events, Dims: publicDims(a, onedoor.Natural, filterDims)}
 	form.Chosen = append(slices.Clone(chosen), make([]string, 4-len(chosen))...)
 	d.Data = form
 	if len(chosen) == 0 {
@@ -585,43 +618,61 @@ func (s *Server) dashTrends(r *http.Request, v *view, a *analyticsAPI, d *dashbo
 	if err != nil {
 		return err
 	}
-	seg := filterOf(q)
-	p := a.protectionFor(v.Staff.Role)
-	lines := chart.Lines{Title: v.T("dash.trends.chart", v.EventName(q.Get("event"))), Labels: v.chartLabels()}
-	t := &dashTable{Title: lines.Title, Corner: v.T("dash.month")}
-	for i, m := range chosen {
-		tq := segment.Query{Segment: seg, Result: "trend", Matter: m, Event: q.Get("event"), Year: win.Year, From: win.From, To: win.To}
-		if i == 0 {
-			d.Query = queryJSON(tq)
-		}
-		res, err := a.ix.Query(r.Context(), tq, p)
-		if err != nil {
-			return err
-		}
+	var lines []trendLine
+	for _, m := range chosen {
 		name := v.T("dash.anymatter")
 		if m != "*" {
 			name = v.MatterName(m)
 		}
-		series := chart.Series{Name: name}
-		t.Cols = append(t.Cols, name)
+		lines = append(lines, trendLine{Name: name, Query: segment.Query{Segment: filterOf(q), Result: "trend", Matter: m,
+			Event: q.Get("event"), Year: win.Year, From: win.From, To: win.To}})
+	}
+	d.Query = queryJSON(lines[0].Query)
+	c, t, err := v.trends(r, a, v.T("dash.trends.chart", v.EventName(q.Get("event"))), lines)
+	if err != nil {
+		return err
+	}
+	d.Ran = true
+	d.Charts = []dashChart{c}
+	d.Tables = []*dashTable{t}
+	return nil
+}
+
+// trendLine is one line of a trend chart: its name and its question.
+type trendLine struct {
+	Name  string
+	Query segment.Query
+}
+
+// trends asks the index for each line's monthly trend and draws them in
+// one chart, with the same numbers as a table of months.
+func (v *view) trends(r *http.Request, a *analyticsAPI, title string, lines []trendLine) (dashChart, *dashTable, error) {
+	p := a.protectionFor(v.Staff.Role)
+	ch := chart.Lines{Title: title, Labels: v.chartLabels()}
+	t := &dashTable{Title: title, Corner: v.T("dash.month")}
+	for i, l := range lines {
+		res, err := a.ix.Query(r.Context(), l.Query, p)
+		if err != nil {
+			return dashChart{}, nil, err
+		}
+		series := chart.Series{Name: l.Name}
+		t.Cols = append(t.Cols, l.Name)
 		for j, pt := range res.Trend {
 			if i == 0 {
-				lines.X = append(lines.X, pt.Month)
+				ch.X = append(ch.X, pt.Month)
 				t.Rows = append(t.Rows, dashRow{Label: pt.Month})
 			}
 			series.Values = append(series.Values, chartValue(countCell(pt.Count)))
 			t.Rows[j].Cells = append(t.Rows[j].Cells, countCell(pt.Count))
 		}
-		lines.Series = append(lines.Series, series)
+		ch.Series = append(ch.Series, series)
 	}
-	d.Ran = true
-	d.Charts = []dashChart{{lines.Title, lines.SVG()}}
-	d.Tables = []*dashTable{t}
-	return nil
+	return dashChart{Title: title, SVG: ch.SVG()}, t, nil
 }
 
 // crossForm is what the cross-match builder offers.
 type crossForm struct {
+	Subject onedoor.SubjectType
 	Matters []matterOpt
 	Events  []string
 	Dims    []segment.Dimension
@@ -640,12 +691,17 @@ const crossRows = 3
 // JSON (the API's form), which then wins.
 func (s *Server) dashCross(r *http.Request, v *view, a *analyticsAPI, d *dashboard) error {
 	q := d.Form
-	dims := a.ix.Dimensions(onedoor.Natural)
+	subject, err := subjectOf(q)
+	if err != nil {
+		return err
+	}
+	v.subject = subject
+	dims := a.ix.Dimensions(subject)
 	var byDims []string
 	for _, x := range dims {
 		byDims = append(byDims, x.Name)
 	}
-	d.Data = crossForm{Matters: v.matterOpts(), Events: events, Dims: dims, ByDims: byDims,
+	d.Data = crossForm{Subject: subject, Matters: v.matterOptsFor(subject), Events: events, Dims: dims, ByDims: byDims,
 		Results: []string{"count", "breakdown", "trend", "top_matters"}, Rows: []int{1, 2, 3}}
 	var query segment.Query
 	if raw := strings.TrimSpace(q.Get("json")); raw != "" {
@@ -658,10 +714,10 @@ func (s *Server) dashCross(r *http.Request, v *view, a *analyticsAPI, d *dashboa
 		}
 		query = *req.Query
 	} else {
-		var err error
 		if query, err = crossQuery(q); err != nil {
 			return err
 		}
+		query.Subject = subject
 		if query.Result == "" {
 			return nil // the empty builder
 		}
@@ -763,8 +819,21 @@ func crossQuery(q url.Values) (segment.Query, error) {
 	return query, nil
 }
 
+// subjectOf is the kind of applicant a form asks about: residents by
+// default, or enterprises (legal).
+func subjectOf(q url.Values) (onedoor.SubjectType, error) {
+	switch s := onedoor.SubjectType(q.Get("subject")); s {
+	case "", onedoor.Natural:
+		return onedoor.Natural, nil
+	case onedoor.Legal:
+		return s, nil
+	}
+	return "", fieldErr("subject", "dash.err.subject")
+}
+
 // whatIfForm is what the policy simulator offers.
 type whatIfForm struct {
+	Subject  onedoor.SubjectType
 	Matters  []matterOpt
 	Streets  []string
 	Example  string
@@ -773,8 +842,11 @@ type whatIfForm struct {
 	Compared bool
 }
 
-// exampleRule is the rule the simulator starts with.
-const exampleRule = `age >= 70 && lives_alone`
+// exampleRules are the rules the simulator suggests.
+var exampleRules = map[onedoor.SubjectType]string{
+	onedoor.Natural: `age >= 70 && lives_alone`,
+	onedoor.Legal:   `org_size in ["micro", "small"] && !dishonest`,
+}
 
 // whatIfOf reads the simulator's question from a form.
 func whatIfOf(q url.Values) (segment.WhatIf, error) {
@@ -782,7 +854,11 @@ func whatIfOf(q url.Values) (segment.WhatIf, error) {
 	if err != nil {
 		return segment.WhatIf{}, err
 	}
-	w := segment.WhatIf{Rule: strings.TrimSpace(q.Get("rule")), Compare: q.Get("compare"), Year: y}
+	subject, err := subjectOf(q)
+	if err != nil {
+		return segment.WhatIf{}, err
+	}
+	w := segment.WhatIf{Subject: subject, Rule: strings.TrimSpace(q.Get("rule")), Compare: q.Get("compare"), Year: y}
 	if st := q.Get("street"); st != "" {
 		x := segment.Value(st)
 		w.Within = &segment.Expr{Attr: "street", Eq: &x}
@@ -794,8 +870,13 @@ func whatIfOf(q url.Values) (segment.WhatIf, error) {
 // rule reaches, where, and against today's beneficiaries of a matter.
 func (s *Server) dashWhatIf(r *http.Request, v *view, a *analyticsAPI, d *dashboard) error {
 	q := d.Form
-	form := whatIfForm{Matters: v.matterOpts(), Example: exampleRule, CanList: a.protectionFor(v.Staff.Role) == nil}
-	for _, x := range publicDims(a, []string{"street"}) {
+	subject, err := subjectOf(q)
+	if err != nil {
+		return err
+	}
+	v.subject = subject
+	form := whatIfForm{Subject: subject, Matters: v.matterOptsFor(subject), Example: exampleRules[subject], CanList: a.protectionFor(v.Staff.Role) == nil}
+	for _, x := range publicDims(a, subject, []string{"street"}) {
 		form.Streets = x.Values
 	}
 	d.Data = &form
@@ -813,7 +894,7 @@ func (s *Server) dashWhatIf(r *http.Request, v *view, a *analyticsAPI, d *dashbo
 	}
 	d.Ran = true
 	form.Stats = res.Stats
-	d.Summary = []dashStat{{v.T("dash.whatif.eligible"), countCell(res.Eligible)}}
+	d.Summary = []dashStat{{v.T(v.subjectKey("dash.whatif.eligible")), countCell(res.Eligible)}}
 	if c := res.Compare; c != nil {
 		form.Compared = true
 		d.Summary = append(d.Summary,
@@ -823,7 +904,7 @@ func (s *Server) dashWhatIf(r *http.Request, v *view, a *analyticsAPI, d *dashbo
 			dashStat{v.T("dash.whatif.leftout"), countCell(c.BeneficiariesNotEligible)})
 	}
 	if res.ByStreet != nil {
-		title := v.T("dash.whatif.bystreet")
+		title := v.T(v.subjectKey("dash.whatif.bystreet"))
 		d.Charts = append(d.Charts, v.breakdownChart(title, res.ByStreet))
 		d.Tables = append(d.Tables, v.breakdownTable(title, res.ByStreet))
 	}

@@ -223,7 +223,7 @@ func TestCrossMatchBuilder(t *testing.T) {
 	}
 	adults := segment.Value("15-59")
 	local := segment.Value("local")
-	want := segment.Query{Result: "breakdown", By: []string{"street"}, Segment: &segment.Expr{And: []*segment.Expr{
+	want := segment.Query{Subject: onedoor.Natural, Result: "breakdown", By: []string{"street"}, Segment: &segment.Expr{And: []*segment.Expr{
 		{Attr: "age_policy", Eq: &adults}, {Not: &segment.Expr{Attr: "residency", Eq: &local}}, {Matter: matter, Event: "applied"}}}}
 	if got, w := mustJSONString(t, q), mustJSONString(t, want); got != w {
 		t.Fatalf("builder asked\n%s\nwant\n%s", got, w)
@@ -335,4 +335,37 @@ func TestDashboardAccess(t *testing.T) {
 	if !strings.Contains(e.logs.String(), "outreach list exported") {
 		t.Error("the export is not logged")
 	}
+}
+
+// TestDashboardsForEnterprises: the builder and the simulator ask about
+// enterprises too, with enterprises' attributes and matters, and their
+// answers are the index's.
+func TestDashboardsForEnterprises(t *testing.T) {
+	e, ix := dashEnv(t)
+	a := e.agent(t).login("supervisor")
+	a.get("/analytics/crossmatch?subject=legal").want(200)
+	a.see(`value="org_size=micro"`, "企业规模").notSee(`name="age_min"`)
+	a.get("/analytics/crossmatch?subject=legal&attr1=org_size%3Dmicro&result=breakdown&by1=street&format=csv&table=0")
+	recs := a.csvTable("/analytics/crossmatch?subject=legal&attr1=org_size%3Dmicro&result=breakdown&by1=street&format=csv&table=0")
+	micro := segment.Value("micro")
+	res, err := ix.Query(context.Background(), segment.Query{Subject: onedoor.Legal, Segment: &segment.Expr{Attr: "org_size", Eq: &micro},
+		Result: "breakdown", By: []string{"street"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if recs[0][1] != "企业数" || recs[len(recs)-1][1] != numCell(res.Table.Total) || res.Table.Total.V == 0 {
+		t.Errorf("enterprises by street: %v, the index says %d", recs, res.Table.Total.V)
+	}
+	rule := `org_size in ["micro", "small"] && !dishonest`
+	a.get("/analytics/whatif?subject=legal&rule=" + url.QueryEscape(rule)).want(200)
+	a.see("符合条件的企业", `<option value="legal" selected>`)
+	w, err := ix.WhatIf(context.Background(), segment.WhatIf{Subject: onedoor.Legal, Rule: rule}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.see(dashCell{V: float64(w.Eligible.V)}.Show())
+	// Residents' attributes are refused for enterprises, naming the field.
+	a.get("/analytics/crossmatch?subject=legal&attr1=residency%3Dlocal&result=count").want(400)
+	a.get("/analytics/whatif?subject=robots&rule=x").want(400)
+	a.see(`<span class="field">申请人类型</span>`)
 }

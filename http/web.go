@@ -90,6 +90,8 @@ type view struct {
 	Err     *pageError
 	Notice  string
 	Data    any
+	// subject is who an analytics page counts: residents or enterprises.
+	subject onedoor.SubjectType
 }
 
 // pageError is an error as a page shows it.
