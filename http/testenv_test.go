@@ -338,6 +338,7 @@ type snapshot struct {
 var snapshotTables = []struct{ name, order string }{
 	{"cases", "id"}, {"events", "seq"}, {"persons", "id"}, {"orgs", "id"}, {"licences", "id"},
 	{"outbox", "id"}, {"staff", "id"}, {"chain_head", "id"}, {"counters", "name"}, {"checkpoints", "seq"},
+	{"cards", "id"}, {"ratings", "id"}, {"rectifications", "id"}, {"complaints", "id"}, {"supervision_log", "seq"},
 }
 
 // takeSnapshot reads every row of the snapshot tables through the read pool.

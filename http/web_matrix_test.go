@@ -180,6 +180,21 @@ func TestRoleRouteMatrix(t *testing.T) {
 		api("POST", "/api/v1/bundle-cases/BD1/deliver", `{}`, []string{"clerk"}, "404", nil),
 		api("GET", "/api/v1/licences/none", "", caseStaff, "404", crossDept),
 		api("GET", "/api/v1/outbox", "", []string{"admin"}, "200", nil),
+		// Supervision, ratings and complaints: the roles of their pages.
+		// Officers and leaders see their own department's cards only.
+		api("GET", "/api/v1/supervision/load", "", []string{"analyst", "supervisor"}, "200", nil),
+		api("GET", "/api/v1/supervision/summary", "", []string{"supervisor"}, "200", nil),
+		api("GET", "/api/v1/cards", "", []string{"supervisor", "officer.hrss", "leader.hrss", "officer.psb", "leader.psb"}, "200", nil),
+		api("GET", "/api/v1/cards?department=hrss", "", []string{"supervisor", "officer.hrss", "leader.hrss"}, "200", map[string]string{"officer.psb": "403", "leader.psb": "403"}),
+		api("GET", "/api/v1/cards/999", "", []string{"supervisor", "officer.hrss", "leader.hrss", "officer.psb", "leader.psb"}, "404", nil),
+		api("POST", "/api/v1/cards/999/explain", `{"explanation":"x"}`, []string{"officer.hrss", "leader.hrss", "officer.psb", "leader.psb"}, "404", nil),
+		api("POST", "/api/v1/cards/999/close", `{"closing_note":"x"}`, []string{"supervisor"}, "404", nil),
+		api("GET", "/api/v1/rectifications", "", []string{"officer.hrss", "leader.hrss", "officer.psb", "leader.psb"}, "200", nil),
+		api("POST", "/api/v1/rectifications/999/callback", `{"callback":"x"}`, []string{"officer.hrss", "leader.hrss", "officer.psb", "leader.psb"}, "404", nil),
+		api("POST", "/api/v1/rectifications/999/close", `{"action":"x"}`, []string{"officer.hrss", "leader.hrss", "officer.psb", "leader.psb"}, "404", nil),
+		api("GET", "/api/v1/complaints", "", []string{"officer.hrss", "leader.hrss", "officer.psb", "leader.psb"}, "200", nil),
+		api("POST", "/api/v1/complaints/999/resolve", `{"resolution":"x"}`, []string{"officer.hrss", "leader.hrss", "officer.psb", "leader.psb"}, "404", nil),
+		api("GET", "/api/v1/scorecards?by=matter", "", []string{"analyst", "supervisor"}, "200", nil),
 		// Sign-in forms are open to everyone (and throttled, see TestLoginThrottle).
 		page("POST", "/login", url.Values{"username": {"nobody.{p}"}, "password": {"wrong password"}}, everyone, "401", nil),
 		page("POST", "/my/login", url.Values{"id_number": {"bad"}, "phone": {"bad"}}, everyone, "400", nil),
