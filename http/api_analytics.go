@@ -1,6 +1,8 @@
 package http
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strconv"
@@ -70,7 +72,7 @@ func (a *analyticsAPI) dimensions(w http.ResponseWriter, r *http.Request) error 
 
 func (a *analyticsAPI) query(w http.ResponseWriter, r *http.Request) error {
 	var q segment.Query
-	if err := decode(w, r, &q); err != nil {
+	if err := decodeSegments(w, r, &q); err != nil {
 		return err
 	}
 	res, err := a.ix.Query(r.Context(), q, a.protection(r))
@@ -109,7 +111,7 @@ func (a *analyticsAPI) demand(w http.ResponseWriter, r *http.Request) error {
 
 func (a *analyticsAPI) whatIf(w http.ResponseWriter, r *http.Request) error {
 	var q segment.WhatIf
-	if err := decode(w, r, &q); err != nil {
+	if err := decodeSegments(w, r, &q); err != nil {
 		return err
 	}
 	res, err := a.ix.WhatIf(r.Context(), q, a.protection(r))
@@ -124,17 +126,19 @@ func (a *analyticsAPI) whatIf(w http.ResponseWriter, r *http.Request) error {
 }
 
 // outreach exports the whole outreach list of a what-if as Excel: IDs and
-// masked names from the store.
+// names from the store (residents' masked).
 func (a *analyticsAPI) outreach(w http.ResponseWriter, r *http.Request) error {
 	var q segment.WhatIf
-	if err := decode(w, r, &q); err != nil {
+	if err := decodeSegments(w, r, &q); err != nil {
 		return err
 	}
 	return a.writeOutreach(w, r, q, staffOf(r))
 }
 
 // writeOutreach writes the whole outreach list of a what-if as Excel: IDs
-// and masked names from the store, the export logged with who made it.
+// and names from the store — residents' masked, organisations' as
+// registered, each from its own table — the export logged with who made
+// it.
 func (a *analyticsAPI) writeOutreach(w http.ResponseWriter, r *http.Request, q segment.WhatIf, by *onedoor.Staff) error {
 	if !slices.Contains(peopleRoles, by.Role) {
 		return onedoor.Errorf(onedoor.EFORBIDDEN, "Lists of people are for roles that may see people.")
@@ -145,18 +149,22 @@ func (a *analyticsAPI) writeOutreach(w http.ResponseWriter, r *http.Request, q s
 		return err
 	}
 	ids := res.OutreachIDs()
-	if len(ids) > segment.MaxOutreach {
-		return onedoor.Errorf(onedoor.EINVALID, "The list has %d residents; at most %d are exported. Narrow the rule or the population (within).", len(ids), segment.MaxOutreach)
+	who, names := "residents", a.s.DB.MaskedNames
+	if res.Subject == onedoor.Legal {
+		who, names = "organisations", a.s.DB.OrgNames
 	}
-	names, err := a.s.DB.MaskedNames(r.Context(), ids)
+	if len(ids) > segment.MaxOutreach {
+		return onedoor.Errorf(onedoor.EINVALID, "The list has %d %s; at most %d are exported. Narrow the rule or the population (within).", len(ids), who, segment.MaxOutreach)
+	}
+	byID, err := names(r.Context(), ids)
 	if err != nil {
 		return err
 	}
 	rows := make([]segment.OutreachRow, len(ids))
 	for i, id := range ids {
-		rows[i] = segment.OutreachRow{ID: id, MaskedName: names[id]}
+		rows[i] = segment.OutreachRow{ID: id, Name: byID[id]}
 	}
-	a.s.Log.Info("outreach list exported", "staff", by.Username, "rule", q.Rule, "residents", len(rows))
+	a.s.Log.Info("outreach list exported", "staff", by.Username, "rule", q.Rule, "subject", res.Subject, who, len(rows))
 	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 	w.Header().Set("Content-Disposition", `attachment; filename="outreach.xlsx"`)
 	w.Header().Set("Cache-Control", "no-store")
@@ -166,6 +174,25 @@ func (a *analyticsAPI) writeOutreach(w http.ResponseWriter, r *http.Request, q s
 
 func (a *analyticsAPI) stats(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, 200, a.ix.Stats())
+	return nil
+}
+
+// decodeSegments is decode for a body holding segments: a segment value
+// that is no string, boolean or number is refused naming its field, not
+// as invalid JSON (which it is not).
+func decodeSegments(w http.ResponseWriter, r *http.Request, v any) error {
+	var raw json.RawMessage
+	if err := decode(w, r, &raw); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		if ve, ok := segment.ValueError(err); ok {
+			return ve
+		}
+		return jsonError(err)
+	}
 	return nil
 }
 

@@ -3,8 +3,11 @@ package http_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -152,6 +155,86 @@ func TestAnalyticsAPI(t *testing.T) {
 			if ae.Error == nil || ae.Error.Field == nil || *ae.Error.Field == "" {
 				t.Errorf("%s: the error names no field: %s", c.path, r)
 			}
+		}
+	}
+}
+
+// TestOutreachOfOrganisations: the outreach workbook of a what-if over
+// organisations lists each organisation with its registered name —
+// organisations and residents are numbered apart, so the same ID names a
+// resident too — under headers that say organisations, never a resident's
+// name.
+func TestOutreachOfOrganisations(t *testing.T) {
+	e, _ := analyticsEnv(t)
+	ctx := context.Background()
+	wi := mustJSON(segment.WhatIf{Subject: onedoor.Legal, Rule: `org_size in ["micro", "small"] && !dishonest`})
+	r := e.do(t, request{Method: "POST", Path: "/api/v1/analytics/whatif/outreach.xlsx", Token: "leader/civil", Body: wi})
+	if r.Status != 200 {
+		t.Fatalf("export: %s", r)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(r.Body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows("outreach")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) < 2 {
+		t.Fatalf("the workbook lists %d organisations; the test proves little", len(rows)-1)
+	}
+	if h := strings.Join(rows[0], " | "); !strings.Contains(h, "Organisation ID") || strings.Contains(h, "Resident") || strings.Contains(h, "masked") {
+		t.Errorf("the header %q does not speak of organisations", h)
+	}
+	residents, wrong, example := 0, 0, ""
+	for _, row := range rows[1:] {
+		id, err := strconv.ParseInt(row[0], 10, 64)
+		if err != nil || len(row) != 2 {
+			t.Fatalf("a row is not an ID and a name: %q", row)
+		}
+		o, err := e.db.FindOrgByID(ctx, id)
+		if err != nil {
+			t.Fatalf("row %q: %v", row, err)
+		}
+		if row[1] != o.Name {
+			if wrong++; wrong == 1 {
+				example = fmt.Sprintf("organisation %d is listed as %q; its name is %q", id, row[1], o.Name)
+			}
+		}
+		if p, err := e.db.FindPersonByID(ctx, id); err == nil && p.Name != o.Name {
+			residents++
+		}
+	}
+	if wrong > 0 {
+		t.Errorf("%d of the %d organisations listed under another name; %s", wrong, len(rows)-1, example)
+	}
+	if residents == 0 {
+		t.Error("no organisation listed shares its ID with a resident; the test cannot tell the tables apart")
+	}
+	about, _ := f.GetRows("about")
+	if s := fmt.Sprint(about); !strings.Contains(s, "Organisations") || strings.Contains(s, "Residents") || strings.Contains(s, "masked") {
+		t.Errorf("the about sheet does not speak of organisations: %v", about)
+	}
+}
+
+// TestSegmentValueOfWrongType: a segment value that is valid JSON but no
+// string, boolean or number is refused naming its field and saying what a
+// value may be — not as invalid JSON.
+func TestSegmentValueOfWrongType(t *testing.T) {
+	e, _ := analyticsEnv(t)
+	for _, c := range []struct{ path, token, body, field string }{
+		{"/api/v1/analytics/query", "analyst", `{"segment": {"attr": "sex", "eq": [1]}}`, "segment.eq"},
+		{"/api/v1/analytics/query", "analyst", `{"segment": {"and": [{"attr": "sex", "in": [null]}]}}`, "segment.and.in"},
+		{"/api/v1/analytics/whatif", "analyst", `{"rule": "age > 1", "within": {"attr": "sex", "eq": {}}}`, "within.eq"},
+		{"/api/v1/analytics/whatif/outreach.xlsx", "leader/civil", `{"rule": "age > 1", "within": {"attr": "sex", "in": [["F"]]}}`, "within.in"},
+	} {
+		r := e.do(t, request{Method: "POST", Path: c.path, Token: c.token, Body: []byte(c.body)})
+		var ae apiError
+		r.decodeInto(t, &ae)
+		if r.Status != 400 || ae.Error == nil || ae.Error.Field == nil || *ae.Error.Field != c.field ||
+			!strings.Contains(ae.Error.Message, "a string, true/false or a number") || strings.Contains(ae.Error.Message, "not valid JSON") {
+			t.Errorf("%s %s: %s; want 400 on field %s saying what a value may be", c.path, c.body, r, c.field)
 		}
 	}
 }

@@ -24,7 +24,6 @@ var supervisionPaths = []string{
 	"/api/v1/scorecards",
 }
 
-
 // reset zeroes *v and returns v, so that decoding an answer into it keeps
 // nothing of the last one.
 func reset[T any](v *T) *T {

@@ -159,10 +159,17 @@ func TestAnalyticsMatchOpenAPI(t *testing.T) {
 	c.refusedCall(post(query, "analyst", obj{"result": "histogram"}), 400, "invalid", "result")
 	c.refusedCall(post(query, "analyst", obj{"colour": "red"}), 400, "invalid", "colour")
 	c.refusedCall(post(query, "analyst", obj{"segment": obj{}}), 400, "invalid", "segment")
-	c.refusedCall(post(query, "analyst", obj{"segment": obj{"attr": "sex", "eq": []int{1}}}), 400, "invalid", "body")
+	c.refusedCall(post(query, "analyst", obj{"segment": obj{"attr": "sex", "eq": []int{1}}}), 400, "invalid", "segment.eq")
 	c.refusedCall(post(query, "analyst", obj{"segment": obj{"matter": "MED-001", "from": "2025-13", "to": "2026-01"}}), 400, "invalid", "segment.from")
 	c.refusedCall(post(query, "analyst", obj{"result": "breakdown", "by": []string{"street", "sex", "residency"}}), 400, "invalid", "by")
 	c.refusedCall(post(query, "analyst", obj{"result": "top_matters", "limit": 501}), 400, "invalid", "limit")
+	// Empty answers are empty lists, as documented.
+	var empty segment.Result
+	c.call(post(query, "analyst", obj{"result": "top_matters", "year": 2001}), 200).decodeInto(t, &empty)
+	if empty.Top == nil || len(empty.Top) != 0 {
+		t.Fatalf("top matters of 2001: %+v", empty.Top)
+	}
+	c.call(post("/api/v1/analytics/whatif", "supervisor", obj{"rule": "age > 150", "list": true}), 200)
 	c.refusedCall(request{Method: "POST", Path: query, Token: "analyst"}, 400, "invalid", "body")
 	c.refusedCall(request{Method: "POST", Path: query, Token: "analyst", Body: []byte(`{}`), Header: map[string]string{"Content-Type": "text/plain"}}, 400, "invalid", "Content-Type")
 	c.errCall(post(query, "analyst", obj{"segment": obj{"attr": "street", "eq": strings.Repeat("街", 1<<19)}}), 413, "too_large", "body")

@@ -275,7 +275,7 @@ type Dimension struct {
 	Name    string   `json:"name"`
 	Values  []string `json:"values"`
 	Parent  string   `json:"parent,omitempty"`
-	Parents []string `json:"parents,omitempty"` // the parent value of each value
+	Parents []string `json:"parents,omitzero"` // with Parent: the parent value of each value
 	Public  bool     `json:"public"`
 }
 
@@ -289,7 +289,10 @@ func (ix *Index) Dimensions(s onedoor.SubjectType) []Dimension {
 	for _, d := range dimsOf(s) {
 		vals := ix.values(d)
 		ls := d.labels(ix)
-		x := Dimension{Name: d.name, Parent: d.parent, Public: d.public}
+		x := Dimension{Name: d.name, Parent: d.parent, Public: d.public, Values: []string{}}
+		if d.up != nil {
+			x.Parents = []string{}
+		}
 		for _, v := range vals {
 			x.Values = append(x.Values, ls[v])
 			if d.up != nil {

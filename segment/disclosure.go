@@ -578,7 +578,8 @@ func (r *request) secondary(t *ptable) {
 			}
 		}
 		for _, eq := range eqs {
-			if t.sup[eq.agg] || !t.interior(eq.kids[0]) {
+			// A dimension without values has margins over no cells.
+			if t.sup[eq.agg] || len(eq.kids) == 0 || !t.interior(eq.kids[0]) {
 				continue
 			}
 			var s int64

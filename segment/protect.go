@@ -66,7 +66,7 @@ func (ix *Index) protectedQuery(ctx context.Context, pq *prepared, p *Protection
 		// Withheld matters follow the shown ones in code order, so their
 		// place in the list says nothing about their size.
 		sortTop(shown)
-		res.Top = append(shown, held...)
+		res.Top = append(append(make([]MatterCount, 0, len(shown)+len(held)), shown...), held...)
 		if len(res.Top) > pq.limit {
 			res.Top = res.Top[:pq.limit]
 		}
@@ -351,10 +351,7 @@ func dimsOf2(t *ptable) []*dimension {
 // output lays a protected table out as the breakdown by asked for.
 func (r *request) output(c *canonical, t *ptable, by []*dimension) *Table {
 	ix := r.ix
-	out := &Table{}
-	for _, d := range by {
-		out.Dims = append(out.Dims, d.name)
-	}
+	out := newTable(by)
 	out.rowVals = ix.values(by[0])
 	rl := by[0].labels(ix)
 	for _, v := range out.rowVals {

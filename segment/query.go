@@ -2,7 +2,9 @@ package segment
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"reflect"
 	"strconv"
 	"time"
 
@@ -50,7 +52,10 @@ type Expr struct {
 // "eq": true} reads naturally.
 type Value string
 
-// UnmarshalJSON accepts a string, a boolean or a number.
+// UnmarshalJSON accepts a string, a boolean or a number. Anything else
+// (an array, an object, null) is a *json.UnmarshalTypeError of type
+// Value, which the decoder completes with the field it was in (without
+// list indices: segment.and.in); ValueError makes it the error to show.
 func (v *Value) UnmarshalJSON(b []byte) error {
 	var x any
 	if err := json.Unmarshal(b, &x); err != nil {
@@ -64,9 +69,29 @@ func (v *Value) UnmarshalJSON(b []byte) error {
 	case float64:
 		*v = Value(strconv.FormatFloat(t, 'f', -1, 64))
 	default:
-		return fmt.Errorf("a value must be a string, true/false or a number")
+		kind := "null"
+		switch x.(type) {
+		case []any:
+			kind = "an array"
+		case map[string]any:
+			kind = "an object"
+		}
+		return &json.UnmarshalTypeError{Value: kind, Type: valueType}
 	}
 	return nil
+}
+
+var valueType = reflect.TypeFor[Value]()
+
+// ValueError returns the error to show for a JSON decoding error that is
+// a segment value of the wrong JSON type, naming its field; ok is false
+// for any other error.
+func ValueError(err error) (_ error, ok bool) {
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) || te.Type != valueType {
+		return nil, false
+	}
+	return bad(te.Field, "A value in the body must be a string, true/false or a number; %s holds %s.", te.Field, te.Value), true
 }
 
 // Query is one question to the index.
@@ -246,33 +271,43 @@ func eventClass(field, ev string) (int, error) {
 	return 0, bad(field, "The event must be applied, approved, rejected or open, not %q.", ev)
 }
 
-// parseWindow reads year or from..to (YYYY-MM, inclusive).
+// parseWindow reads year or from..to (YYYY-MM, inclusive): the fields
+// year, from and to of the object at field ("" for the request itself).
 func parseWindow(field string, year int, from, to string) (window, error) {
+	at := func(name string) string {
+		if field == "" {
+			return name
+		}
+		return field + "." + name
+	}
 	if year != 0 {
 		if from != "" || to != "" {
-			return window{}, bad(field+".year", "Give a year or from and to, not both.")
+			return window{}, bad(at("year"), "Give a year or from and to, not both.")
 		}
 		if year < 2000 || year > 2100 {
-			return window{}, bad(field+".year", "The year %d is out of range.", year)
+			return window{}, bad(at("year"), "The year %d is out of range; give one from 2000 to 2100.", year)
 		}
 		return window{int32(year) * 12, int32(year)*12 + 11}, nil
 	}
 	if from == "" && to == "" {
 		return allMonths, nil
 	}
-	if from == "" || to == "" {
-		return window{}, bad(field, "A month range needs both from and to (YYYY-MM).")
+	if from == "" {
+		return window{}, bad(at("from"), "A month range needs both from and to (YYYY-MM); from is missing.")
 	}
-	f, err := parseMonth(field+".from", from)
+	if to == "" {
+		return window{}, bad(at("to"), "A month range needs both from and to (YYYY-MM); to is missing.")
+	}
+	f, err := parseMonth(at("from"), from)
 	if err != nil {
 		return window{}, err
 	}
-	t, err := parseMonth(field+".to", to)
+	t, err := parseMonth(at("to"), to)
 	if err != nil {
 		return window{}, err
 	}
 	if f > t {
-		return window{}, bad(field, "The month range %s to %s is backwards.", from, to)
+		return window{}, bad(at("from"), "The month range %s to %s is backwards.", from, to)
 	}
 	return window{f, t}, nil
 }

@@ -8,6 +8,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"onedoor"
 )
 
 // Request is any one question to the index: a query, a ready analysis or
@@ -23,7 +25,8 @@ type Request struct {
 // are errors, named.
 func ParseRequest(body []byte) (Request, error) {
 	var r Request
-	if err := strictJSON(body, &r); err == nil {
+	err := strictJSON(body, &r)
+	if err == nil {
 		n := 0
 		for _, set := range []bool{r.Query != nil, r.BedDemand != nil, r.Demand != nil, r.WhatIf != nil} {
 			if set {
@@ -36,12 +39,29 @@ func ParseRequest(body []byte) (Request, error) {
 		if n > 1 {
 			return r, bad("body", "Give one of query, bed_demand, demand and whatif.")
 		}
+	} else if isRequest(body) {
+		return r, err // a Request with a bad part: its error, not a Query's
 	}
 	var q Query
 	if err := strictJSON(body, &q); err != nil {
 		return r, err
 	}
 	return Request{Query: &q}, nil
+}
+
+// isRequest reports whether body is an object with one of the keys of a
+// Request, which a bare Query does not have.
+func isRequest(body []byte) bool {
+	var keys map[string]json.RawMessage
+	if json.Unmarshal(body, &keys) != nil {
+		return false
+	}
+	for _, k := range []string{"query", "bed_demand", "demand", "whatif"} {
+		if _, ok := keys[k]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 func strictJSON(body []byte, v any) error {
@@ -52,6 +72,9 @@ func strictJSON(body []byte, v any) error {
 		if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
 			f = strings.Trim(f, `"`)
 			return bad(f, "Unknown field %q.", f)
+		}
+		if ve, ok := ValueError(err); ok {
+			return ve
 		}
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
@@ -142,11 +165,25 @@ func (ix *Index) BedDemand(ctx context.Context, q BedDemand, p *Protection) (*Be
 	if q.MinAge < 0 || q.MinAge > maxAge {
 		return nil, bad("min_age", "The age must be from 0 to %d.", maxAge)
 	}
+	if _, err := parseWindow("", q.Year, q.From, q.To); err != nil {
+		return nil, err
+	}
 	elderly := &Expr{Attr: "age", Min: &q.MinAge}
 	demand := &Expr{And: []*Expr{elderly,
 		{Matter: q.Pension, Event: "approved"},
 		{Matter: q.Illness, Event: "applied", Year: q.Year, From: q.From, To: q.To}}}
 	by := []string{"community"}
+	// Checked before anything is counted (and, under protection, shown).
+	if err := ix.check(ctx, Query{Segment: demand, Result: "breakdown", By: by}); err != nil {
+		// The asker wrote pension and illness, not the segment made of them.
+		switch f := onedoor.ErrorField(err); {
+		case f == "segment.and[1]" || strings.HasPrefix(f, "segment.and[1]."):
+			return nil, fieldAs(err, "pension")
+		case f == "segment.and[2]" || strings.HasPrefix(f, "segment.and[2]."):
+			return nil, fieldAs(err, "illness")
+		}
+		return nil, err
+	}
 	e, err := ix.Query(ctx, Query{Segment: elderly, Result: "breakdown", By: by}, p)
 	if err != nil {
 		return nil, err
@@ -156,7 +193,7 @@ func (ix *Index) BedDemand(ctx context.Context, q BedDemand, p *Protection) (*Be
 		return nil, err
 	}
 	res := &BedDemandResult{Pension: q.Pension, Illness: q.Illness, MinAge: q.MinAge, Reference: e.Reference,
-		Protected: e.Protected, Threshold: e.Threshold}
+		Protected: e.Protected, Threshold: e.Threshold, Communities: []BedDemandRow{}, Streets: []BedDemandRow{}}
 	et, dt := e.Table, d.Table
 	drow := map[string]int{}
 	for i := range dt.Rows {
@@ -254,6 +291,9 @@ func (ix *Index) Demand(ctx context.Context, q Demand, p *Protection) (*DemandRe
 		return nil, bad("period", "The period must be year or month.")
 	}
 	matters := q.Matters
+	if len(matters) > 0 && q.Top != 0 {
+		return nil, bad("top", "Give matters or top, not both: top picks the matters when none are named.")
+	}
 	if len(matters) == 0 {
 		top := q.Top
 		if top == 0 {
@@ -262,7 +302,9 @@ func (ix *Index) Demand(ctx context.Context, q Demand, p *Protection) (*DemandRe
 		if top < 1 || top > 100 {
 			return nil, bad("top", "Top must be from 1 to 100.")
 		}
-		r, err := ix.Query(ctx, Query{Result: "top_matters", Event: classNames[cls], From: monthLabel(w.from), To: monthLabel(w.to), Limit: top}, nil)
+		// The asker's own top list: under protection, the protected one, so
+		// that the choice and order of matters reveal no withheld count.
+		r, err := ix.Query(ctx, Query{Result: "top_matters", Event: classNames[cls], From: monthLabel(w.from), To: monthLabel(w.to), Limit: top}, p)
 		if err != nil {
 			return nil, err
 		}
@@ -278,7 +320,8 @@ func (ix *Index) Demand(ctx context.Context, q Demand, p *Protection) (*DemandRe
 	if err != nil {
 		return nil, err
 	}
-	res := &DemandResult{Reference: ref.Format(time.DateOnly), Protected: p != nil, Event: classNames[cls], Periods: labels, Population: pop.Table}
+	res := &DemandResult{Reference: ref.Format(time.DateOnly), Protected: p != nil, Event: classNames[cls], Periods: labels,
+		Population: pop.Table, Matters: []DemandMatter{}}
 	if p != nil {
 		res.Threshold = p.k()
 	}

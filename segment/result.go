@@ -38,7 +38,8 @@ func (n *Num) UnmarshalJSON(b []byte) error {
 }
 
 // Result is the answer to a Query. Exactly one of Count, Table, Trend and
-// Top is set, by the kind of query.
+// Top is set, by the kind of query; Top is a list (maybe empty) for every
+// top_matters answer.
 type Result struct {
 	Result    string              `json:"result"`
 	Subject   onedoor.SubjectType `json:"subject"`
@@ -48,24 +49,25 @@ type Result struct {
 	Count     *Num                `json:"count,omitempty"`
 	Table     *Table              `json:"table,omitempty"`
 	Trend     []Point             `json:"trend,omitempty"`
-	Top       []MatterCount       `json:"top,omitempty"`
+	Top       []MatterCount       `json:"top,omitzero"`
 }
 
 // Table is a breakdown by one or two dimensions: Cells[i][j] is the count
 // of row i and column j; a one-dimensional table has one column and no
 // Cols. For communities, RowGroups names the street of each row and
-// GroupTotals the street totals.
+// GroupTotals the street totals. The lists a table of its dimensions has
+// are never nil, so that a table of nobody shows them empty (see newTable).
 type Table struct {
 	Dims        []string `json:"dims"`
 	Rows        []string `json:"rows"`
-	Cols        []string `json:"cols,omitempty"`
-	RowGroups   []string `json:"row_groups,omitempty"`
+	Cols        []string `json:"cols,omitzero"`
+	RowGroups   []string `json:"row_groups,omitzero"`
 	Cells       [][]Num  `json:"cells"`
 	RowTotals   []Num    `json:"row_totals"`
-	ColTotals   []Num    `json:"col_totals,omitempty"`
-	Groups      []string `json:"groups,omitempty"`
-	GroupTotals []Num    `json:"group_totals,omitempty"`
-	GroupCells  [][]Num  `json:"group_cells,omitempty"` // street × column, for two-dimensional community tables
+	ColTotals   []Num    `json:"col_totals,omitzero"`
+	Groups      []string `json:"groups,omitzero"`
+	GroupTotals []Num    `json:"group_totals,omitzero"`
+	GroupCells  [][]Num  `json:"group_cells,omitzero"` // street × column, for two-dimensional community tables
 	Total       Num      `json:"total"`
 	rowVals     []int    // value numbers of the rows
 	colVals     []int    // value numbers of the columns
@@ -118,6 +120,15 @@ func (ix *Index) Query(ctx context.Context, q Query, p *Protection) (*Result, er
 	return res, nil
 }
 
+// check reports what is wrong with q, without answering it.
+func (ix *Index) check(ctx context.Context, q Query) error {
+	ix.fresh(ctx)
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	_, err := ix.prepare(q)
+	return err
+}
+
 // prepared is a checked query.
 type prepared struct {
 	kind    string
@@ -166,10 +177,13 @@ func (ix *Index) prepare(q Query) (*prepared, error) {
 	pq.seg = seg
 	switch pq.kind {
 	case "count":
-		if len(q.By) > 0 || q.Matter != "" || q.Event != "" || q.Year != 0 || q.From != "" || q.To != "" || q.Limit != 0 {
+		if q.given("by", "matter", "event", "year", "from", "to", "limit") != "" {
 			return nil, bad("result", "A count takes only a segment.")
 		}
 	case "breakdown":
+		if f := q.given("matter", "event", "year", "from", "to", "limit"); f != "" {
+			return nil, bad(f, "A breakdown takes segment and by only; %s belongs to %s.", f, belongsTo[f])
+		}
 		if len(q.By) < 1 || len(q.By) > 2 {
 			return nil, bad("by", "A breakdown is by one or two dimensions.")
 		}
@@ -187,6 +201,9 @@ func (ix *Index) prepare(q Query) (*prepared, error) {
 			pq.by[0], pq.by[1] = pq.by[1], pq.by[0] // communities are rows
 		}
 	case "trend":
+		if f := q.given("by", "limit"); f != "" {
+			return nil, bad(f, "A trend takes segment, matter, event and a window (year, or from and to) only; %s belongs to %s.", f, belongsTo[f])
+		}
 		if q.Matter != "" && q.Matter != "*" {
 			m := pq.pop.matters[q.Matter]
 			if m == nil {
@@ -211,6 +228,9 @@ func (ix *Index) prepare(q Query) (*prepared, error) {
 			return nil, bad("from", "A trend covers at most %d months.", MaxMonths)
 		}
 	case "top_matters":
+		if f := q.given("by", "matter"); f != "" {
+			return nil, bad(f, "A top_matters answer takes segment, event, a window (year, or from and to) and limit only; %s belongs to %s.", f, belongsTo[f])
+		}
 		if pq.cls, err = eventClass("event", q.Event); err != nil {
 			return nil, err
 		}
@@ -229,6 +249,37 @@ func (ix *Index) prepare(q Query) (*prepared, error) {
 	}
 	return pq, nil
 }
+
+// given returns the first of the named fields that q sets, or "".
+func (q *Query) given(fields ...string) string {
+	for _, f := range fields {
+		var set bool
+		switch f {
+		case "by":
+			set = q.By != nil
+		case "matter":
+			set = q.Matter != ""
+		case "event":
+			set = q.Event != ""
+		case "year":
+			set = q.Year != 0
+		case "from":
+			set = q.From != ""
+		case "to":
+			set = q.To != ""
+		case "limit":
+			set = q.Limit != 0
+		}
+		if set {
+			return f
+		}
+	}
+	return ""
+}
+
+// belongsTo names the results a field of a Query is for.
+var belongsTo = map[string]string{"by": "breakdown", "matter": "trend", "event": "trend or top_matters",
+	"year": "trend or top_matters", "from": "trend or top_matters", "to": "trend or top_matters", "limit": "top_matters"}
 
 // counts counts set by the value numbers of dims: out[v1*n2+v2], with n
 // the number of labels of each dimension.
@@ -278,13 +329,30 @@ func (ix *Index) counts(set *roaring.Bitmap, dims []*dimension) ([]int64, []int)
 	return out, ns
 }
 
-// table is the exact breakdown of set.
-func (ix *Index) table(set *roaring.Bitmap, dims []*dimension) *Table {
-	cnt, ns := ix.counts(set, dims)
-	t := &Table{}
+// newTable is a table by dims with no rows yet: its lists are empty, not
+// nil — rows, cells and row totals; columns and column totals with two
+// dimensions; the streets of community rows.
+func newTable(dims []*dimension) *Table {
+	t := &Table{Rows: []string{}, Cells: [][]Num{}, RowTotals: []Num{}}
 	for _, d := range dims {
 		t.Dims = append(t.Dims, d.name)
 	}
+	if len(dims) == 2 {
+		t.Cols, t.ColTotals = []string{}, []Num{}
+	}
+	if dims[0].name == "community" {
+		t.RowGroups, t.Groups, t.GroupTotals = []string{}, []string{}, []Num{}
+		if len(dims) == 2 {
+			t.GroupCells = [][]Num{}
+		}
+	}
+	return t
+}
+
+// table is the exact breakdown of set.
+func (ix *Index) table(set *roaring.Bitmap, dims []*dimension) *Table {
+	cnt, ns := ix.counts(set, dims)
+	t := newTable(dims)
 	t.rowVals = ix.values(dims[0])
 	rl := dims[0].labels(ix)
 	for _, v := range t.rowVals {
@@ -355,7 +423,7 @@ func (ix *Index) groupTotals(t *Table, d *dimension) {
 
 // top counts set against every matter's event set in the window.
 func (ix *Index) top(set *roaring.Bitmap, pq *prepared) []MatterCount {
-	var out []MatterCount
+	out := []MatterCount{}
 	for _, code := range pq.pop.codes() {
 		m := pq.pop.matters[code]
 		n := set.AndCardinality(m.cls[pq.cls].window(pq.w))

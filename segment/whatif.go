@@ -2,6 +2,7 @@ package segment
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -55,8 +56,10 @@ type WhatIfResult struct {
 	ByCommunity *Table              `json:"by_community,omitempty"`
 	Compare     *Comparison         `json:"compare,omitempty"`
 	// Outreach lists the IDs asked for (List), at most Limit of them, in
-	// ID order; OutreachTotal is how many there are in all.
-	Outreach      []int64 `json:"outreach,omitempty"`
+	// ID order; OutreachTotal is how many there are in all. Both are in
+	// every answer to a List (an empty list and 0 when nobody is found)
+	// and in no other: Outreach is nil exactly when no list was asked for.
+	Outreach      []int64 `json:"outreach,omitzero"`
 	OutreachTotal int64   `json:"outreach_total,omitempty"`
 	// Stats says how the rule was evaluated (exact answers only).
 	Stats *WhatIfStats `json:"stats,omitempty"`
@@ -194,6 +197,7 @@ func (ix *Index) WhatIf(ctx context.Context, q WhatIf, p *Protection) (*WhatIfRe
 	}
 	if q.List {
 		res.OutreachTotal = int64(res.outreach.GetCardinality())
+		res.Outreach = make([]int64, 0, min(int64(q.Limit), res.OutreachTotal))
 		it := res.outreach.Iterator()
 		for it.HasNext() && len(res.Outreach) < q.Limit {
 			res.Outreach = append(res.Outreach, int64(it.Next()))
@@ -201,6 +205,19 @@ func (ix *Index) WhatIf(ctx context.Context, q WhatIf, p *Protection) (*WhatIfRe
 	}
 	stats.Micros = time.Since(start).Microseconds()
 	return res, nil
+}
+
+// MarshalJSON writes the result, with outreach_total when a list was asked
+// for (Outreach not nil), even when it is 0.
+func (r WhatIfResult) MarshalJSON() ([]byte, error) {
+	type plain WhatIfResult // without this method
+	if r.Outreach == nil {
+		return json.Marshal(plain(r))
+	}
+	return json.Marshal(struct {
+		plain
+		OutreachTotal int64 `json:"outreach_total"` // shadows the field's omitempty
+	}{plain(r), r.OutreachTotal})
 }
 
 // OutreachIDs is every ID of the outreach set of an unprotected result.

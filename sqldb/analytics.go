@@ -254,13 +254,27 @@ func analyticsAtoi(s string) int {
 // IDs, for outreach lists; IDs not found are left out. Plain names never
 // leave the store this way.
 func (db *DB) MaskedNames(ctx context.Context, ids []int64) (map[int64]string, error) {
+	return db.names(ctx, "persons", ids, pii.MaskName)
+}
+
+// OrgNames returns the registered names of the organisations with these
+// IDs, for outreach lists; IDs not found are left out. An organisation's
+// name is public registry data and is not masked; nothing else of it is
+// read.
+func (db *DB) OrgNames(ctx context.Context, ids []int64) (map[int64]string, error) {
+	return db.names(ctx, "orgs", ids, func(name string) string { return name })
+}
+
+// names reads the name column of table (persons or orgs) for ids, as show
+// makes it.
+func (db *DB) names(ctx context.Context, table string, ids []int64, show func(string) string) (map[int64]string, error) {
 	out := make(map[int64]string, len(ids))
 	const chunk = 500
 	for start := 0; start < len(ids); start += chunk {
 		part := ids[start:min(start+chunk, len(ids))]
 		var sb strings.Builder
 		args := make([]any, len(part))
-		sb.WriteString(`SELECT id, name FROM persons WHERE id IN (`)
+		sb.WriteString(`SELECT id, name FROM ` + table + ` WHERE id IN (`)
 		for i, id := range part {
 			if i > 0 {
 				sb.WriteString(", ")
@@ -271,22 +285,22 @@ func (db *DB) MaskedNames(ctx context.Context, ids []int64) (map[int64]string, e
 		sb.WriteByte(')')
 		rows, err := db.read.QueryContext(ctx, sb.String(), args...)
 		if err != nil {
-			return nil, internal("masked names", err)
+			return nil, internal(table+" names", err)
 		}
 		for rows.Next() {
 			var id int64
 			var name string
 			if err := rows.Scan(&id, &name); err != nil {
 				rows.Close()
-				return nil, internal("masked names", err)
+				return nil, internal(table+" names", err)
 			}
-			out[id] = pii.MaskName(name)
+			out[id] = show(name)
 		}
 		if err := rows.Close(); err != nil {
-			return nil, internal("masked names", err)
+			return nil, internal(table+" names", err)
 		}
 		if err := rows.Err(); err != nil {
-			return nil, internal("masked names", err)
+			return nil, internal(table+" names", err)
 		}
 	}
 	return out, nil

@@ -2,11 +2,14 @@ package sqldb_test
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"slices"
 	"testing"
 	"time"
 
 	"onedoor"
+	"onedoor/pii"
 )
 
 // TestEventsAfter: two handles on one database act as two nodes and take
@@ -106,4 +109,82 @@ func seqsOf(evs []onedoor.Event) []int64 {
 		out[i] = e.Seq
 	}
 	return out
+}
+
+// TestOutreachNames: outreach lists name residents by their masked names
+// and organisations by their registered names, each from its own table —
+// persons and organisations are numbered apart, so the same ID is a
+// resident and an organisation — and leave out IDs not found.
+func TestOutreachNames(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		loadDistrict(t, e, 300)
+		read := func(table string) map[int64]string {
+			rows, err := e.db.RawRead().Query(`SELECT id, name FROM ` + table + ` ORDER BY id`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			out := map[int64]string{}
+			for rows.Next() {
+				var id int64
+				var name string
+				if err := rows.Scan(&id, &name); err != nil {
+					t.Fatal(err)
+				}
+				out[id] = name
+			}
+			return out
+		}
+		persons, orgs := read("persons"), read("orgs")
+		var ids []int64
+		shared := 0
+		for id, name := range orgs {
+			ids = append(ids, id)
+			if p, ok := persons[id]; ok && p != name {
+				shared++
+			}
+		}
+		if len(orgs) == 0 || shared == 0 {
+			t.Fatalf("%d organisations, %d of their IDs also residents'; the test proves little", len(orgs), shared)
+		}
+		missing := int64(1 << 40)
+		got, err := e.db.OrgNames(ctx, append(ids, missing))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !maps.Equal(got, orgs) {
+			t.Fatalf("organisation names: %d of %d, e.g. %v; want the registered names", len(got), len(orgs), firstDiff(got, orgs))
+		}
+		ids = ids[:0]
+		for id := range persons {
+			ids = append(ids, id)
+		}
+		masked, err := e.db.MaskedNames(ctx, append(ids, missing))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for id, name := range persons {
+			if masked[id] != pii.MaskName(name) || masked[id] == name {
+				t.Fatalf("resident %d: %q; want the masked name of %q", id, masked[id], name)
+			}
+		}
+		if len(masked) != len(persons) {
+			t.Fatalf("%d masked names for %d residents", len(masked), len(persons))
+		}
+	})
+}
+
+func firstDiff(got, want map[int64]string) string {
+	for id, w := range want {
+		if got[id] != w {
+			return fmt.Sprintf("%d: %q, want %q", id, got[id], w)
+		}
+	}
+	for id, g := range got {
+		if _, ok := want[id]; !ok {
+			return fmt.Sprintf("%d: %q, want nothing", id, g)
+		}
+	}
+	return ""
 }
