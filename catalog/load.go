@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"testing/fstest"
 
 	"go.yaml.in/yaml/v3"
 
@@ -30,6 +31,21 @@ import (
 // error.
 func Load(fsys fs.FS, root string) (*Catalog, error) {
 	return load(fsys, root, func(p string) string { return p })
+}
+
+// File is one catalog file held in memory: an upload, or a stored import.
+type File struct {
+	Name    string `json:"name"`
+	Content string `json:"content"`
+}
+
+// LoadFiles is Load over files held in memory, named by their Name.
+func LoadFiles(files []File) (*Catalog, error) {
+	fsys := fstest.MapFS{}
+	for _, f := range files {
+		fsys[f.Name] = &fstest.MapFile{Data: []byte(f.Content), Mode: 0o644}
+	}
+	return Load(fsys, ".")
 }
 
 // LoadDir is Load on the operating system's file system: dir is a directory

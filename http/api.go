@@ -294,8 +294,8 @@ func (s *Server) maySee(st *onedoor.Staff, c *onedoor.Case) bool {
 	if st.Role != onedoor.RoleOfficer && st.Role != onedoor.RoleLeader {
 		return true
 	}
-	m, ok := s.DB.Catalog().MatterVersion(c.Matter, c.MatterVersion)
-	if !ok {
+	m, err := s.DB.MatterVersion(c.Matter, c.MatterVersion)
+	if err != nil {
 		return false
 	}
 	if m.Department == st.Department {
@@ -382,9 +382,9 @@ func (s *Server) getCase(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	st := staffOf(r)
-	m, ok := s.DB.Catalog().MatterVersion(c.Matter, c.MatterVersion)
-	if !ok {
-		return onedoor.Errorf(onedoor.EINTERNAL, "matter %s v%d missing", c.Matter, c.MatterVersion)
+	m, err := s.DB.MatterVersion(c.Matter, c.MatterVersion)
+	if err != nil {
+		return err
 	}
 	evs, err := s.DB.Events(r.Context(), c.ID)
 	if err != nil {

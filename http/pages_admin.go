@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"testing/fstest"
 	"time"
 
 	"onedoor"
@@ -184,14 +183,8 @@ func (s *Server) adminMatter(w http.ResponseWriter, r *http.Request, v *view) er
 	return s.show(w, "catalog_matter", v)
 }
 
-// importFile is one catalog file of an import.
-type importFile struct {
-	Name    string
-	Content string
-}
-
 type importData struct {
-	Files    []importFile
+	Files    []catalog.File
 	Problems []catalog.Problem
 	Error    string
 	Clean    bool
@@ -216,8 +209,8 @@ var fileNameRE = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
 // readImport collects the files of an import: uploaded, pasted, or carried
 // over from the preview.
-func readImport(r *http.Request) ([]importFile, error) {
-	var out []importFile
+func readImport(r *http.Request) ([]catalog.File, error) {
+	var out []catalog.File
 	seen := map[string]bool{}
 	add := func(name, content string) {
 		name = fileNameRE.ReplaceAllString(path.Base(strings.ReplaceAll(name, "\\", "/")), "_")
@@ -229,7 +222,7 @@ func readImport(r *http.Request) ([]importFile, error) {
 			name = fmt.Sprintf("%s-%d.yaml", base, i)
 		}
 		seen[name] = true
-		out = append(out, importFile{name, content})
+		out = append(out, catalog.File{Name: name, Content: content})
 	}
 	names, contents := r.PostForm["file_name"], r.PostForm["file_content"]
 	for i := range min(len(names), len(contents)) {
@@ -269,11 +262,7 @@ func (s *Server) adminImport(w http.ResponseWriter, r *http.Request, v *view) er
 	if len(files) == 0 {
 		return s.showErr(w, "import", v, fieldErr("files", "import.empty"))
 	}
-	fsys := fstest.MapFS{}
-	for _, f := range files {
-		fsys[f.Name] = &fstest.MapFile{Data: []byte(f.Content), Mode: 0o644}
-	}
-	cat, err := catalog.Load(fsys, ".")
+	cat, err := catalog.LoadFiles(files)
 	var probs catalog.Problems
 	switch {
 	case errors.As(err, &probs):
@@ -288,7 +277,7 @@ func (s *Server) adminImport(w http.ResponseWriter, r *http.Request, v *view) er
 	for i := range cat.Matters {
 		m := &cat.Matters[i]
 		line := importLine{Kind: "matter", Code: m.Code, Version: m.Version, State: "new"}
-		if have, ok := live.MatterVersion(m.Code, m.Version); ok {
+		if have, err := s.DB.MatterVersion(m.Code, m.Version); err == nil {
 			line.State = sameJSON(have, m)
 		}
 		d.Summary = append(d.Summary, line)
@@ -303,10 +292,22 @@ func (s *Server) adminImport(w http.ResponseWriter, r *http.Request, v *view) er
 		}
 		d.Summary = append(d.Summary, line)
 	}
+	// What the new catalog leaves out is withdrawn when it is adopted: said
+	// before the administrator confirms.
+	for _, m := range live.Latest() {
+		if _, ok := cat.Matter(m.Code); !ok {
+			d.Summary = append(d.Summary, importLine{Kind: "matter", Code: m.Code, Version: m.Version, State: "removed"})
+		}
+	}
+	for _, b := range live.LatestBundles() {
+		if _, ok := cat.Bundle(b.Code); !ok {
+			d.Summary = append(d.Summary, importLine{Kind: "bundle", Code: b.Code, Version: b.Version, State: "removed"})
+		}
+	}
 	if r.PostFormValue("apply") != "yes" {
 		return s.show(w, "import", v)
 	}
-	if d.Added, err = s.DB.ImportCatalog(r.Context(), cat); err != nil {
+	if d.Added, err = s.DB.AdoptCatalog(r.Context(), cat, files, v.Staff.ID); err != nil {
 		return s.showErr(w, "import", v, err)
 	}
 	s.Log.Info("catalog imported", "by", v.Staff.ID, "files", len(files), "new_versions", d.Added)

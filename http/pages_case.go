@@ -71,7 +71,7 @@ func (s *Server) caseRows(cs []*onedoor.Case) []caseRow {
 	out := make([]caseRow, 0, len(cs))
 	for _, c := range cs {
 		row := caseRow{Case: c}
-		if m, ok := s.DB.Catalog().MatterVersion(c.Matter, c.MatterVersion); ok {
+		if m, err := s.DB.MatterVersion(c.Matter, c.MatterVersion); err == nil {
 			row.Matter = m
 			if c.Step < len(m.Steps) {
 				row.Step = &m.Steps[c.Step]
@@ -184,9 +184,9 @@ func (s *Server) loadCase(r *http.Request, v *view, number string) (*caseData, e
 	if err != nil {
 		return nil, err
 	}
-	m, ok := s.DB.Catalog().MatterVersion(c.Matter, c.MatterVersion)
-	if !ok {
-		return nil, onedoor.Errorf(onedoor.EINTERNAL, "matter %s v%d missing", c.Matter, c.MatterVersion)
+	m, err := s.DB.MatterVersion(c.Matter, c.MatterVersion)
+	if err != nil {
+		return nil, err
 	}
 	d := &caseData{Case: c, Matter: m, Allowed: workflow.Allowed(*c, m, v.Staff.Actor())}
 	d.Row = s.caseRows([]*onedoor.Case{c})[0]

@@ -11,27 +11,15 @@ import (
 	"onedoor"
 )
 
-// testCatalog is a small, complete catalog: one department, one matter.
-const testCatalog = `departments:
-  - code: demo
-    name: {zh: 演示局, en: Demo Bureau}
-matters:
-  - code: DEMO-001
-    version: 1
-    name: {zh: 演示事项, en: Demo matter}
-    department: demo
-    agency: {zh: 演示中心, en: Demo centre}
-    subject: natural
-    kind: service
-    legal_basis: {zh: 演示规定, en: Demo rules}
-    statutory_limit: 10
-    promised_limit: 3
-    max_visits: 1
-    steps:
-      - {code: review, name: {zh: 审核, en: Review}, role: officer, department: demo, limit: 2}
-    result: {name: {zh: 结果, en: Result}}
-    delivery: [counter]
-`
+// testCatalog is a small, complete catalog: one department, one matter
+// (catalog/testdata/small, shared with the store's and the command's tests).
+var testCatalog = func() string {
+	b, err := os.ReadFile("../catalog/testdata/small/demo.yaml")
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}()
 
 func matterRows(t *testing.T, e *webEnv) int {
 	t.Helper()
@@ -63,7 +51,7 @@ func TestCatalogImport(t *testing.T) {
 		// A clean one, uploaded: previewed first, applied on confirmation.
 		admin.get("/admin/catalog/import")
 		admin.postMultipart("/admin/catalog/import", nil, map[string]string{"demo.yaml": testCatalog}).want(200)
-		admin.see("检查通过", "DEMO-001", "新版本", "确认导入")
+		admin.see("检查通过", "DEMO-001", "新版本", "确认导入", "不在新目录中", "HRSS-001")
 		if n := matterRows(t, e); n != before {
 			t.Fatal("the preview imported something")
 		}
@@ -71,6 +59,13 @@ func TestCatalogImport(t *testing.T) {
 			"file_content": {testCatalog}}).want(200).see("记录了 1 个新版本")
 		if n := matterRows(t, e); n != before+1 {
 			t.Fatalf("matters: %d → %d rows, want one more", before, n)
+		}
+		// In force at once, with nothing restarted: the new matter has a
+		// guide, and what the import left out takes no new applications.
+		e.agent(t).get("/matters/DEMO-001").want(200).see("演示事项")
+		e.agent(t).get("/matters/HRSS-010").want(404)
+		if src, err := e.db.LatestCatalogSource(context.Background()); err != nil || len(src.Files) != 1 || src.Files[0].Content != testCatalog {
+			t.Fatalf("the imported files are not kept: %+v, %v", src, err)
 		}
 
 		// The repository's test catalog redefines HRSS-001 version 1: shown as

@@ -171,7 +171,7 @@ func (db *DB) intakeMatters(req onedoor.IntakeRequest) ([]*onedoor.Matter, *oned
 	case req.Matter != "" && req.Bundle != "":
 		return nil, nil, onedoor.FieldErrorf("matter", "Give a matter or a bundle, not both.")
 	case req.Matter != "":
-		m, ok := db.cat.Matter(req.Matter)
+		m, ok := db.Catalog().Matter(req.Matter)
 		if !ok {
 			return nil, nil, onedoor.FieldErrorf("matter", "No matter with code %q exists.", req.Matter)
 		}
@@ -180,7 +180,7 @@ func (db *DB) intakeMatters(req onedoor.IntakeRequest) ([]*onedoor.Matter, *oned
 		}
 		return []*onedoor.Matter{m}, nil, nil
 	case req.Bundle != "":
-		b, ok := db.cat.Bundle(req.Bundle)
+		b, ok := db.Catalog().Bundle(req.Bundle)
 		if !ok {
 			return nil, nil, onedoor.FieldErrorf("bundle", "No bundle with code %q exists.", req.Bundle)
 		}
@@ -189,7 +189,7 @@ func (db *DB) intakeMatters(req onedoor.IntakeRequest) ([]*onedoor.Matter, *oned
 		}
 		var ms []*onedoor.Matter
 		for _, code := range b.Matters {
-			m, ok := db.cat.Matter(code)
+			m, ok := db.Catalog().Matter(code)
 			if !ok {
 				return nil, nil, onedoor.Errorf(onedoor.EINTERNAL, "bundle %s names unknown matter %s", b.Code, code)
 			}
@@ -293,7 +293,7 @@ func (tx *Tx) historyAttrs(attrs map[string]any, subject onedoor.SubjectType, ho
 // applicant's case history; reading it is skipped otherwise.
 func (db *DB) needsHistory(ms []*onedoor.Matter) bool {
 	for _, m := range ms {
-		if r := db.cat.Condition(m.Code, m.Version); r != nil {
+		if r := db.Catalog().Condition(m.Code, m.Version); r != nil {
 			for _, v := range r.Vars() {
 				if v == "applied" || v == "approved" {
 					return true
@@ -307,7 +307,7 @@ func (db *DB) needsHistory(ms []*onedoor.Matter) bool {
 // checkEligible refuses an applicant who fails the matter's condition, with
 // the condition in words.
 func (db *DB) checkEligible(m *onedoor.Matter, attrs map[string]any) error {
-	rule := db.cat.Condition(m.Code, m.Version)
+	rule := db.Catalog().Condition(m.Code, m.Version)
 	if rule == nil {
 		return nil
 	}
@@ -332,7 +332,7 @@ func (db *DB) checkEligible(m *onedoor.Matter, attrs map[string]any) error {
 
 // matter returns the definition a case was accepted under.
 func (db *DB) matter(code string, version int) (*onedoor.Matter, error) {
-	if m, ok := db.cat.MatterVersion(code, version); ok {
+	if m, ok := db.Catalog().MatterVersion(code, version); ok {
 		return m, nil
 	}
 	db.mattersMu.RLock()
@@ -343,6 +343,9 @@ func (db *DB) matter(code string, version int) (*onedoor.Matter, error) {
 	}
 	var def string
 	err := db.read.QueryRow(`SELECT definition FROM matters WHERE code = $1 AND version = $2`, code, version).Scan(&def)
+	if isNoRows(err) {
+		return nil, onedoor.Errorf(onedoor.ENOTFOUND, "Matter %s version %d is not recorded.", code, version)
+	}
 	if err != nil {
 		return nil, internal(fmt.Sprintf("load matter %s v%d", code, version), err)
 	}
@@ -650,7 +653,7 @@ func (db *DB) Tracking(ctx context.Context, c *onedoor.Case) (*onedoor.Tracking,
 	if !c.Status.Final() && c.Step < len(m.Steps) {
 		s := m.Steps[c.Step]
 		t.Step = s.Name
-		if d, ok := db.cat.Department(s.Department); ok {
+		if d, ok := db.Catalog().Department(s.Department); ok {
 			t.Department = d.Name
 		}
 	}

@@ -80,7 +80,7 @@ func (db *DB) FileComplaint(ctx context.Context, in ComplaintInput) (*Complaint,
 			}
 			x.CaseNumber, x.Matter, x.Department = c.Number, c.Matter, dept
 		case in.Matter != "":
-			m, ok := db.cat.Matter(in.Matter)
+			m, ok := db.Catalog().Matter(in.Matter)
 			if !ok {
 				return onedoor.FieldErrorf("matter", "There is no matter %q.", in.Matter)
 			}

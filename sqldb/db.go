@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
@@ -59,16 +60,18 @@ type Config struct {
 
 // DB is an open store.
 type DB struct {
-	dialect Dialect
-	write   *sql.DB
-	read    *sql.DB
-	box     *pii.Box
-	keys    pii.Keys
-	sign    ed25519.PrivateKey
-	cal     *calendar.Calendar
-	cat     *catalog.Catalog
-	log     *slog.Logger
-	now     func() time.Time
+	dialect   Dialect
+	write     *sql.DB
+	read      *sql.DB
+	box       *pii.Box
+	keys      pii.Keys
+	sign      ed25519.PrivateKey
+	cal       *calendar.Calendar
+	cat       atomic.Pointer[catalog.Catalog] // the running catalog; see UseCatalog
+	catMu     sync.Mutex                      // orders adoptions
+	catSource int64                           // the catalog_sources row running (0: configured)
+	log       *slog.Logger
+	now       func() time.Time
 
 	queue    chan *job
 	maxBatch int
@@ -94,7 +97,7 @@ type matterKey struct {
 // Open opens (and migrates) the database named by cfg.DSN and starts the writer.
 func Open(ctx context.Context, cfg Config) (*DB, error) {
 	db := &DB{
-		keys: cfg.Keys, sign: cfg.Sign, cal: cfg.Calendar, cat: cfg.Catalog,
+		keys: cfg.Keys, sign: cfg.Sign, cal: cfg.Calendar,
 		log: cfg.Logger, now: cfg.Now, maxBatch: cfg.MaxBatch, ckEvery: cfg.CheckpointEvery,
 		queue: make(chan *job, 4096), stopped: make(chan struct{}),
 		matters: map[matterKey]*onedoor.Matter{},
@@ -108,6 +111,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if db.cal == nil {
 		db.cal = calendar.Official()
 	}
+	db.cat.Store(cfg.Catalog)
 	if db.maxBatch <= 0 {
 		db.maxBatch = 256
 	}
@@ -178,8 +182,10 @@ func (db *DB) Dialect() Dialect { return db.dialect }
 // Calendar is the working-day calendar deadlines are computed with.
 func (db *DB) Calendar() *calendar.Calendar { return db.cal }
 
-// Catalog is the catalog the store was opened with.
-func (db *DB) Catalog() *catalog.Catalog { return db.cat }
+// Catalog is the running catalog: the one the store was opened with, or
+// the one adopted since (UseCatalog). Callers that need several answers
+// from one catalog keep the pointer.
+func (db *DB) Catalog() *catalog.Catalog { return db.cat.Load() }
 
 // Close stops the writer after the queued commands and closes the database.
 func (db *DB) Close() error {

@@ -70,7 +70,7 @@ func (db *DB) VerifyLicence(l *onedoor.Licence) bool {
 // newLicence prepares the e-licence a completed case issues: numbered after
 // the case, valid from the day of issue for the type's validity, signed.
 func (db *DB) newLicence(c *onedoor.Case, m *onedoor.Matter, now time.Time) *onedoor.Licence {
-	lt, _ := db.cat.LicenceType(m.Result.Licence)
+	lt, _ := db.Catalog().LicenceType(m.Result.Licence)
 	day := now.In(calendar.Location)
 	l := &onedoor.Licence{
 		Number: m.Result.Licence + "-" + c.Number, Type: m.Result.Licence, Subject: c.Subject, HolderID: c.ApplicantID,

@@ -48,7 +48,7 @@ func (db *DB) CreateStaff(ctx context.Context, s *onedoor.Staff) (string, error)
 	}
 	needsDept := s.Role == onedoor.RoleOfficer || s.Role == onedoor.RoleLeader
 	if needsDept {
-		if _, ok := db.cat.Department(s.Department); !ok {
+		if _, ok := db.Catalog().Department(s.Department); !ok {
 			return "", onedoor.FieldErrorf("department", "An officer or leader needs a department of the catalog; %q is not one.", s.Department)
 		}
 	} else if s.Department != "" {

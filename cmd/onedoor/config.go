@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"onedoor"
 	"onedoor/catalog"
 	"onedoor/pii"
 	"onedoor/sqldb"
@@ -211,11 +212,44 @@ func (c *config) openStore(ctx context.Context, log *slog.Logger) (*sqldb.DB, *s
 	if err != nil {
 		return nil, nil, err
 	}
-	if n, err := db.ImportCatalog(ctx, cat); err != nil {
+	n, err := db.ImportCatalog(ctx, cat)
+	if err != nil {
 		db.Close()
 		return nil, nil, err
-	} else if n > 0 {
+	}
+	if n > 0 {
 		log.Info("recorded new catalog versions", "count", n)
 	}
+	if err := adoptImported(ctx, db, n, log); err != nil {
+		db.Close()
+		return nil, nil, err
+	}
 	return db, sec, nil
+}
+
+// adoptImported runs the catalog an administrator last imported instead of
+// the configured one — unless the configured catalog has just brought new
+// versions (an upgrade, or an edited --catalog folder), which makes it the
+// newer of the two.
+func adoptImported(ctx context.Context, db *sqldb.DB, configuredAdded int, log *slog.Logger) error {
+	src, err := db.LatestCatalogSource(ctx)
+	switch {
+	case onedoor.ErrorCode(err) == onedoor.ENOTFOUND:
+		return nil
+	case err != nil:
+		return err
+	case configuredAdded > 0:
+		log.Warn("the configured catalog brought new versions and runs; the catalog imported earlier is set aside (import it again to run it)",
+			"imported", src.ImportedAt.Format(time.RFC3339), "by_staff", src.StaffID)
+		return nil
+	}
+	cat, err := catalog.LoadFiles(src.Files)
+	if err != nil {
+		log.Error("the imported catalog no longer loads; running the configured one", "source", src.ID, "err", err)
+		return nil
+	}
+	db.UseCatalog(cat, src.ID)
+	log.Info("running the catalog imported by an administrator", "imported", src.ImportedAt.Format(time.RFC3339),
+		"by_staff", src.StaffID, "matters", len(cat.Latest()), "bundles", len(cat.LatestBundles()))
+	return nil
 }

@@ -50,6 +50,7 @@ func serve(ctx context.Context, c *config, db *sqldb.DB, sec *secrets, log *slog
 	d := &outbox.Dispatcher{Store: db.Outbox(), Senders: senders, Logger: log}
 	db.OnCommit(func([]onedoor.Event) { d.Poke() })
 	go d.Run(ctx)
+	go db.FollowCatalog(ctx, time.Minute) // imports made through other nodes
 	if err := db.StartSupervision(ctx, env("ONEDOOR_SUPERVISION_RULES", "")); err != nil {
 		return err
 	}
