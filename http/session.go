@@ -96,7 +96,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request, v *view) error {
 func (s *Server) staffHome(w http.ResponseWriter, r *http.Request, v *view) error {
 	to := map[onedoor.Role]string{
 		onedoor.RoleClerk: "/window", onedoor.RoleOfficer: "/inbox", onedoor.RoleLeader: "/inbox",
-		onedoor.RoleSupervisor: "/supervision", onedoor.RoleAnalyst: "/analyst", onedoor.RoleAdmin: "/admin",
+		onedoor.RoleSupervisor: "/supervision", onedoor.RoleAnalyst: "/analytics", onedoor.RoleAdmin: "/admin",
 	}[v.Staff.Role]
 	if to == "" {
 		return webErr(onedoor.EFORBIDDEN, "err.role", v.Role(v.Staff.Role))
