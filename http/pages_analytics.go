@@ -49,11 +49,16 @@ func (s *Server) analyticsHome(w http.ResponseWriter, r *http.Request, v *view) 
 		return err
 	}
 	v.Title, v.Nav = v.T("dash.title"), "analytics"
-	v.Data = struct {
+	data := struct {
 		Stats      segment.Stats
 		Dashboards any
 		Protected  bool
-	}{a.ix.Stats(), dashboards, a.protectionFor(v.Staff.Role) != nil}
+		Threshold  int
+	}{Stats: a.ix.Stats(), Dashboards: dashboards}
+	if p := a.protectionFor(v.Staff.Role); p != nil {
+		data.Protected, data.Threshold = true, p.Threshold
+	}
+	v.Data = data
 	return s.show(w, "analytics", v)
 }
 
