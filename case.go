@@ -88,8 +88,16 @@ type Case struct {
 	ReceivedAt    time.Time      `json:"received_at"`
 	AcceptedAt    *time.Time     `json:"accepted_at,omitempty"`
 	// Clock. Dates are YYYY-MM-DD in Asia/Shanghai. Due is the promised
-	// completion date: the accepted date plus the promised limit, the
-	// extension and the working days spent paused.
+	// completion date: the date the clock starts plus the promised limit,
+	// the extension and the working days spent paused. The clock starts
+	// when the case is accepted, or, when that is outside office hours, when
+	// the next working period opens (workflow.ClockStart); ReceivedAt and
+	// AcceptedAt are always the true instants.
+	// Clock is the rule the case's clock follows, fixed at intake so that
+	// a later rule never moves a date already promised: ClockOffice (the
+	// next working period opens it), or empty for cases accepted before
+	// that rule (the clock starts on the day of acceptance).
+	Clock        string     `json:"clock,omitempty"`
 	PausedDays   int        `json:"paused_days"`            // working days paused so far
 	PausedSince  string     `json:"paused_since,omitempty"` // date the current pause began
 	ExtendedDays int        `json:"extended_days"`          // working days granted by extension
@@ -143,7 +151,10 @@ type Command struct {
 	Approver   string    `json:"approver,omitempty"`  // extend: the leader who approved it
 	Channel    Channel   `json:"channel,omitempty"`   // deliver
 	TrackingNo string    `json:"tracking_no,omitempty"`
-	Licence    string    `json:"licence,omitempty"` // complete: number of the e-licence issued
+	// Licence is, for complete, the number of the e-licence issued; for
+	// supply, the e-licence from the registry that replaces the materials
+	// (免提交), which are then waived rather than handed in.
+	Licence string `json:"licence,omitempty"`
 	// Intake carries what the intake decided, so that replay needs no
 	// registry lookups: the case as first recorded.
 	Intake *IntakeRecord `json:"intake,omitempty"`
@@ -163,7 +174,13 @@ type IntakeRecord struct {
 	Commitment    string         `json:"commitment,omitempty"`
 	Channel       string         `json:"channel"`
 	Delivery      Channel        `json:"delivery"`
+	Clock         string         `json:"clock,omitempty"` // the clock rule, see Case.Clock
 }
+
+// ClockOffice is the clock rule of cases accepted since office hours were
+// kept: an application that arrives outside them is received when the
+// next working period opens.
+const ClockOffice = "office"
 
 // Event is one recorded change of a case: the command that made it and the
 // status it produced. Events are the audit trail, hash-chained in Seq order.

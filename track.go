@@ -51,6 +51,9 @@ func Timeline(m *Matter, events []Event) []TimelineEntry {
 		if e.Type == ActionIntake && e.Status == StatusInProgress {
 			t = Text{Zh: "申请已受理", En: "Application accepted"}
 		}
+		if e.Type == ActionSupply && e.Command.Licence != "" {
+			t = Text{Zh: "所需证照已由电子证照库调取，无需提交", En: "The e-licence needed was drawn from the registry; nothing to hand in"}
+		}
 		entry := TimelineEntry{At: e.At, Status: e.Status, Text: t}
 		switch e.Type {
 		case ActionReject, ActionRequestSupplement, ActionExtend, ActionReturn, ActionSuspend:

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -497,8 +498,9 @@ func (db *DB) Events(ctx context.Context, caseID int64) ([]onedoor.Event, error)
 }
 
 // Act performs one workflow command on a case. Completing a case whose
-// matter issues an e-licence creates the licence in the same transaction; a
-// result delivered as e-licence is delivered at once.
+// matter issues an e-licence creates the licence in the same transaction,
+// and passes it on to the cases of the same bundle that await it
+// (passLicence); a result delivered as e-licence is delivered at once.
 func (db *DB) Act(ctx context.Context, number string, cmd onedoor.Command) (*onedoor.Case, error) {
 	if cmd.Action == onedoor.ActionIntake {
 		return nil, onedoor.FieldErrorf("action", "Cases are created through intake, not as an action.")
@@ -549,10 +551,74 @@ func (tx *Tx) act(c *onedoor.Case, cmd onedoor.Command) (*onedoor.Case, error) {
 	if err := tx.notifyApplicant(&next, m, ev.Type); err != nil {
 		return nil, err
 	}
+	if lic != nil && next.Bundle != "" {
+		if err := tx.passLicence(&next, lic); err != nil {
+			return nil, err
+		}
+	}
 	if next.Status == onedoor.StatusCompleted && next.Delivery == onedoor.ChannelELicence && next.Bundle == "" {
-		return tx.act(&next, onedoor.Command{Action: onedoor.ActionDeliver, Actor: onedoor.Actor{Role: onedoor.RoleSystem, Name: "Onedoor"}, Channel: onedoor.ChannelELicence})
+		return tx.act(&next, onedoor.Command{Action: onedoor.ActionDeliver, Actor: systemActor, Channel: onedoor.ChannelELicence})
 	}
 	return &next, nil
+}
+
+// systemActor is Onedoor itself, acting on its own records.
+var systemActor = onedoor.Actor{Role: onedoor.RoleSystem, Name: "Onedoor"}
+
+// passLicence hands the e-licence a case of a bundle has just issued to
+// the other cases of the same bundle application that await a material it
+// replaces, or hold one under commitment (容缺): the pension decision of
+// BD-RETIRE for medical insurance and the provident fund. Nobody is asked
+// for what the government has just issued (免提交): the system supplies
+// it from the registry, as an event of each of those cases, in the
+// transaction that issued the licence, and each goes on as the workflow
+// says — accepted, its clock started, when it was the last thing awaited.
+func (tx *Tx) passLicence(issuer *onedoor.Case, lic *onedoor.Licence) error {
+	rows, err := tx.QueryContext(tx.ctx, `SELECT id, state FROM cases WHERE bundle = $1 AND id <> $2 ORDER BY id`, issuer.Bundle, issuer.ID)
+	if err != nil {
+		return internal("bundle cases", err)
+	}
+	var cs []*onedoor.Case
+	for rows.Next() {
+		c, err := scanCase(rows)
+		if err != nil {
+			rows.Close()
+			return internal("scan case", err)
+		}
+		cs = append(cs, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return internal("bundle cases", err)
+	}
+	for _, c := range cs {
+		switch c.Status {
+		case onedoor.StatusReceived, onedoor.StatusInProgress, onedoor.StatusSupplement, onedoor.StatusSuspended:
+		default:
+			continue // nothing can be supplied to it any more
+		}
+		if c.Subject != lic.Subject || c.ApplicantID != lic.HolderID {
+			continue
+		}
+		m, err := tx.db.matter(c.Matter, c.MatterVersion)
+		if err != nil {
+			return err
+		}
+		var codes []string
+		for _, x := range c.Materials {
+			owed := x.State == onedoor.MaterialTolerated || slices.Contains(c.Awaiting, x.Code)
+			if def, ok := m.Material(x.Code); owed && ok && def.Licence == lic.Type {
+				codes = append(codes, x.Code)
+			}
+		}
+		if len(codes) == 0 {
+			continue
+		}
+		if _, err := tx.act(c, onedoor.Command{Action: onedoor.ActionSupply, Actor: systemActor, Materials: codes, Licence: lic.Number}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // DeliverBundle hands over the results of all the cases of a bundle at once;

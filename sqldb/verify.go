@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"onedoor"
 	"onedoor/calendar"
@@ -27,7 +28,7 @@ const (
 	RuleDeadline = "deadline" // the due dates agree with the calendar and the recorded pauses
 	RuleResult   = "result"   // every completed case has its result, and every delivered one its delivery
 	RuleLicence  = "licence"  // every e-licence has its case and a valid signature
-	RuleWaiver   = "waiver"   // every waived material points to an e-licence valid at intake
+	RuleWaiver   = "waiver"   // every waived material points to the applicant's e-licence of its type, valid when it was waived
 	RuleAudit    = "audit"    // the audit chain and the case rows verify
 )
 
@@ -182,19 +183,37 @@ func (db *DB) verifyCase(c *onedoor.Case, m *onedoor.Matter, evs []onedoor.Event
 			add(Violation{c.Number, RuleResult, "delivered without a delivery record (date, or postal tracking number)"})
 		}
 	}
-	intakeDay := c.ReceivedAt.In(calendar.Location).Format("2006-01-02")
+	// A material is waived at intake, or later when the system passes on
+	// the e-licence another case of the bundle issued (a supply naming it):
+	// the licence must be valid then.
+	waivedAt := map[string]time.Time{}
+	for _, e := range evs {
+		if e.Type == onedoor.ActionSupply && e.Command.Licence != "" {
+			for _, code := range e.Command.Materials {
+				waivedAt[code] = e.At
+			}
+		}
+	}
 	for _, mat := range c.Materials {
 		if mat.State != onedoor.MaterialWaived {
 			continue
 		}
+		at, when := c.ReceivedAt, "the intake"
+		if t, ok := waivedAt[mat.Code]; ok {
+			at, when = t, "it was passed on"
+		}
+		day := at.In(calendar.Location).Format("2006-01-02")
 		l, ok := licences[mat.Licence]
+		def, _ := m.Material(mat.Code)
 		switch {
 		case !ok:
 			add(Violation{c.Number, RuleWaiver, fmt.Sprintf("material %s was waived by e-licence %s, which is not in the registry", mat.Code, mat.Licence)})
-		case !l.ValidOn(intakeDay) && l.IssuedAt.After(c.ReceivedAt):
-			add(Violation{c.Number, RuleWaiver, fmt.Sprintf("material %s was waived by e-licence %s, issued only after the intake", mat.Code, mat.Licence)})
-		case !l.ValidOn(intakeDay):
-			add(Violation{c.Number, RuleWaiver, fmt.Sprintf("material %s was waived by e-licence %s, not valid on %s", mat.Code, mat.Licence, intakeDay)})
+		case l.Type != def.Licence || l.Subject != c.Subject || l.HolderID != c.ApplicantID:
+			add(Violation{c.Number, RuleWaiver, fmt.Sprintf("material %s was waived by e-licence %s, of another type or holder", mat.Code, mat.Licence)})
+		case !l.ValidOn(day) && l.IssuedAt.After(at):
+			add(Violation{c.Number, RuleWaiver, fmt.Sprintf("material %s was waived by e-licence %s, issued only after %s", mat.Code, mat.Licence, when)})
+		case !l.ValidOn(day):
+			add(Violation{c.Number, RuleWaiver, fmt.Sprintf("material %s was waived by e-licence %s, not valid on %s", mat.Code, mat.Licence, day)})
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"onedoor"
 	"onedoor/calendar"
+	"onedoor/workflow"
 )
 
 // Rule names, as cards record them.
@@ -42,16 +43,27 @@ type Finding struct {
 // now. For each clock it returns only the highest level reached. A clock
 // that stands still (the applicant is asked for materials, a special
 // procedure runs) is judged against its due date pushed back by the pause
-// so far, so a pause never earns a card.
+// so far, so a pause never earns a card. The due dates are the case's own,
+// which count from when its clock started: an application that arrived
+// outside office hours is not late before the next working period has had
+// its chance (workflow.ClockStart).
 func Evaluate(r Rules, c onedoor.Case, m *onedoor.Matter, events []onedoor.Event, now time.Time, cal *calendar.Calendar) []Finding {
 	if cal == nil {
 		cal = calendar.Official()
 	}
 	var out []Finding
 	today := day(now)
+	// The due dates count from when the case's clock started, which for an
+	// application accepted outside office hours is the next working period
+	// (workflow.ClockStart); a pause still running counts from then too,
+	// as the workflow will count it when the pause ends.
+	paused := c.PausedSince
+	if start, ok := workflow.ClockStart(c, cal); ok && paused != "" && day(start) > paused {
+		paused = day(start)
+	}
 	if c.AcceptedAt != nil && !r.Case.Off && caseClockRuns(c.Status) && c.Due != "" {
 		limit := m.PromisedLimit + c.ExtendedDays
-		if f, ok := judge(r.Case, c, cal, c.Due, limit, c.PausedSince, today); ok {
+		if f, ok := judge(r.Case, c, cal, c.Due, limit, paused, today); ok {
 			f.Rule, f.Key, f.Department, f.Step = RuleCaseLimit, "case", stepDept(c, m), c.Step
 			f.Detail = limitText("办件", "The case", f)
 			out = append(out, f)
@@ -59,11 +71,11 @@ func Evaluate(r Rules, c onedoor.Case, m *onedoor.Matter, events []onedoor.Event
 	}
 	if stepClockRuns(c.Status) && !r.Step.Off && c.Step >= 0 && c.Step < len(m.Steps) && c.StepDue != "" {
 		s := m.Steps[c.Step]
-		paused := c.PausedSince
+		stepPaused := paused
 		if s.Special {
-			paused = "" // a special step's own limit is that of the procedure: it runs
+			stepPaused = "" // a special step's own limit is that of the procedure: it runs
 		}
-		if f, ok := judge(r.Step, c, cal, c.StepDue, s.Limit, paused, today); ok {
+		if f, ok := judge(r.Step, c, cal, c.StepDue, s.Limit, stepPaused, today); ok {
 			f.Rule, f.Key, f.Department, f.Step = RuleStepLimit, fmt.Sprintf("step:%d:%s", c.Step, c.StepStarted), s.Department, c.Step
 			f.Detail = limitText("环节“"+s.Name.Zh+"”", "Step "+s.Name.En, f)
 			out = append(out, f)

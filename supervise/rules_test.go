@@ -8,6 +8,7 @@ import (
 	"onedoor"
 	"onedoor/calendar"
 	"onedoor/supervise"
+	"onedoor/workflow"
 )
 
 func TestParse(t *testing.T) {
@@ -92,5 +93,58 @@ func TestCheckFee(t *testing.T) {
 	}
 	if _, bad := supervise.CheckFee(r, m, "other", 1000); !bad {
 		t.Error("an unlisted fee was not flagged")
+	}
+}
+
+// TestEvaluateAfterHours: a same-day matter (即办件) applied for online on
+// Friday night is received on Monday morning, so it earns no card on
+// Monday; left undone, it is one working day over on Tuesday. A five-day
+// one applied for on Saturday counts from Monday too.
+func TestEvaluateAfterHours(t *testing.T) {
+	cal := calendar.Official()
+	cst := func(s string) time.Time {
+		x, err := time.ParseInLocation("2006-01-02 15:04", s, calendar.Location)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return x
+	}
+	matter := func(limit int) *onedoor.Matter {
+		return &onedoor.Matter{Code: "X", Version: 1, Subject: onedoor.Natural, PromisedLimit: limit, StatutoryLimit: limit + 5, Department: "d",
+			Steps:    []onedoor.Step{{Code: "s", Role: onedoor.RoleOfficer, Department: "d", Limit: limit}},
+			Delivery: []onedoor.Channel{onedoor.ChannelCounter}}
+	}
+	r := supervise.Default()
+	for _, tt := range []struct {
+		name    string
+		limit   int
+		applied string
+		now     string
+		want    supervise.Level
+	}{
+		{"same-day, Friday night, judged on Saturday", 0, "2026-03-06 22:00", "2026-03-07 10:00", ""},
+		{"same-day, Friday night, judged on Monday afternoon", 0, "2026-03-06 22:00", "2026-03-09 16:00", ""},
+		{"same-day, Friday night, judged on Tuesday", 0, "2026-03-06 22:00", "2026-03-10 10:00", supervise.Yellow},
+		{"same-day, Friday in office hours, judged on Monday", 0, "2026-03-06 10:00", "2026-03-09 10:00", supervise.Yellow},
+		{"five days, Saturday, judged on the fifth working day after Monday", 5, "2026-03-07 10:00", "2026-03-16 10:00", supervise.Warning},
+		{"five days, Saturday, judged the day after", 5, "2026-03-07 10:00", "2026-03-17 10:00", supervise.Yellow},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m := matter(tt.limit)
+			c, _, err := workflow.Intake(workflow.IntakeInput{Matter: m, Number: "N", Subject: onedoor.Natural, ApplicantID: 1,
+				Channel: workflow.Online, At: cst(tt.applied)}, cal)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got supervise.Level
+			for _, f := range supervise.Evaluate(r, c, m, nil, cst(tt.now), cal) {
+				if f.Rule == supervise.RuleCaseLimit {
+					got = f.Level
+				}
+			}
+			if got != tt.want {
+				t.Errorf("case due %s judged at %s: level %q, want %q", c.Due, tt.now, got, tt.want)
+			}
+		})
 	}
 }

@@ -148,11 +148,13 @@ func (w *workdays) add(d int32, k int) int32 {
 	return d
 }
 
-// Opening hours. The one window takes applications 09:00–12:00 and
-// 13:30–17:30; officers work 08:40–12:00 and 13:40–17:30.
+// Opening hours. The one window takes applications in the office hours
+// of the calendar (09:00–12:00 and 13:30–17:30), from which the clock of an
+// application that arrives outside them starts; officers work 08:40–12:00
+// and 13:40–17:30.
 const (
-	counterAM0, counterAM1 = 9 * 3600, 12 * 3600
-	counterPM0, counterPM1 = 13*3600 + 1800, 17*3600 + 1800
+	counterAM0, counterAM1 = int(calendar.MorningOpen / time.Second), int(calendar.MorningClose / time.Second)
+	counterPM0, counterPM1 = int(calendar.AfternoonOpen / time.Second), int(calendar.AfternoonClose / time.Second)
 	officeAM0, officeAM1   = 8*3600 + 2400, 12 * 3600
 	officePM0, officePM1   = 13*3600 + 2400, 17*3600 + 1800
 )

@@ -16,11 +16,19 @@ type simIn struct {
 	online   bool
 	delivery onedoor.Channel
 	mats     matPlan
-	// gateAt is when the licences in mats.shared are issued by another
-	// case of the bundle, 0 if they never are.
-	gateAt  int64
+	// gates are the licences other cases of the bundle issue that replace
+	// mats.shared, in the order they are issued; nil if one never is.
+	gates   []gate
 	must    bool // never refused nor abandoned
 	bundled bool // delivered with its bundle
+}
+
+// gate is an e-licence another case of the bundle issues at a given time,
+// and the materials of this case it replaces.
+type gate struct {
+	at    int64
+	lic   string
+	codes []string
 }
 
 // simOut is the planned life of a case. Commands may run past the end of
@@ -183,13 +191,17 @@ func (pl *planner) simulate(in *simIn) simOut {
 	}
 
 	// Not accepted at intake: a licence another case of the bundle issues,
-	// passed on by the system; or materials the notice listed.
+	// which the store passes on from the registry (免提交) in the
+	// transaction that issues it; or materials the notice listed.
 	if len(in.mats.shared) > 0 {
-		if in.gateAt == 0 {
+		if in.gates == nil {
 			return out
 		}
-		t = max(t, in.gateAt) + int64(between(r, 1, 60))
-		s.add(onedoor.ActionSupply, g.staff.system, t).Materials = in.mats.shared
+		for _, x := range in.gates {
+			t = max(t, x.at)
+			c := s.add(onedoor.ActionSupply, g.staff.system, t)
+			c.Materials, c.Licence = x.codes, x.lic
+		}
 	}
 	if len(in.mats.missing) > 0 {
 		if !in.must && r.Float64() < 0.03 {

@@ -1,6 +1,7 @@
 package synth
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -463,7 +464,8 @@ func (pl *planner) plan(a app, t int64) error {
 
 	// Simulate the cases: those that wait for another's licence after it.
 	outs := make([]simOut, len(tg.matters))
-	issuedAt := map[string]int64{}
+	issuedAt := map[string]int64{}  // licence type → when a case of the bundle issued it
+	issuedNo := map[string]string{} // licence type → its number
 	order := make([]int, 0, len(tg.matters))
 	for j := range tg.matters {
 		if len(mats[j].shared) == 0 {
@@ -477,30 +479,37 @@ func (pl *planner) plan(a app, t int64) error {
 	}
 	for _, j := range order {
 		m := tg.matters[j]
-		gate := int64(0)
+		var gates []gate
 		for _, c := range mats[j].shared {
 			x, _ := m.Material(c)
 			at, ok := issuedAt[x.Licence]
 			if !ok {
-				gate = 0
+				gates = nil
 				break
 			}
-			gate = max(gate, at)
+			k := slices.IndexFunc(gates, func(y gate) bool { return y.lic == issuedNo[x.Licence] })
+			if k < 0 {
+				gates = append(gates, gate{at: at, lic: issuedNo[x.Licence]})
+				k = len(gates) - 1
+			}
+			gates[k].codes = append(gates[k].codes, c)
 		}
-		gates := false // does another case of the bundle wait for this one?
+		slices.SortStableFunc(gates, func(a, b gate) int { return cmp.Compare(a.at, b.at) })
+		gating := false // does another case of the bundle wait for this one?
 		for k := range tg.matters {
 			for _, c := range mats[k].shared {
 				if x, _ := tg.matters[k].Material(c); x.Licence == m.Result.Licence {
-					gates = true
+					gating = true
 				}
 			}
 		}
 		outs[j] = pl.simulate(&simIn{
 			m: m, number: numbers[j], intakeAt: t, online: online, delivery: delivery,
-			mats: mats[j], gateAt: gate, must: must || gates, bundled: tg.bundle != nil,
+			mats: mats[j], gates: gates, must: must || gating, bundled: tg.bundle != nil,
 		})
 		if outs[j].completeAt > 0 && m.Result.Licence != "" {
 			issuedAt[m.Result.Licence] = outs[j].completeAt
+			issuedNo[m.Result.Licence] = m.Result.Licence + "-" + numbers[j] // as issue numbers it
 		}
 	}
 	if tg.bundle != nil {

@@ -71,6 +71,12 @@ func settle(n *onedoor.Case, m *onedoor.Matter, today string, stepChanged bool, 
 		if err != nil {
 			return err
 		}
+		// Working days before the clock started were never on it, so a
+		// pause that began earlier (a special first step of a case accepted
+		// on a Saturday) counts only from the clock's start.
+		if start, ok := clockDay(n, cal); ok && start.After(since) {
+			since = start
+		}
 		days := cal.WorkdaysBetween(since, now)
 		n.PausedDays += days
 		// The step's own clock stops only for an ordinary step that goes
@@ -86,18 +92,57 @@ func settle(n *onedoor.Case, m *onedoor.Matter, today string, stepChanged bool, 
 	return recompute(n, m, cal)
 }
 
-// recompute derives the due dates of n from its accepted date, limits and
-// paused days. Negative limits in a broken matter count as zero, so a due
-// date is never before the date it counts from.
+// ClockStart returns when the clock of an accepted case started: the
+// instant it was accepted, or, when that was outside office hours (an
+// online application in the evening, on a weekend or a holiday; a clerk
+// working late; a material passed on after closing), the opening of the
+// next working period (calendar.NextOpen). Its limit counts working days
+// after that instant's date, so a same-day matter (即办件) applied for on
+// Friday evening is due on Monday, and a five-day one applied for on
+// Saturday is due five working days after Monday. ok is false for a case
+// not accepted yet. The events keep the true instants; this is derived from
+// them, and the workflow (hence replay and verify) and the supervision
+// rules all ask it.
+func ClockStart(c onedoor.Case, cal *calendar.Calendar) (start time.Time, ok bool) {
+	if c.AcceptedAt == nil {
+		return time.Time{}, false
+	}
+	if c.Clock != onedoor.ClockOffice {
+		return *c.AcceptedAt, true // accepted under the earlier rule
+	}
+	if cal == nil {
+		cal = calendar.Official()
+	}
+	return cal.NextOpen(*c.AcceptedAt), true
+}
+
+// clockDay is midnight of the date the clock of n started, in Location.
+func clockDay(n *onedoor.Case, cal *calendar.Calendar) (time.Time, bool) {
+	start, ok := ClockStart(*n, cal)
+	if !ok {
+		return time.Time{}, false
+	}
+	y, mo, d := start.In(calendar.Location).Date()
+	return time.Date(y, mo, d, 0, 0, 0, 0, calendar.Location), true
+}
+
+// recompute derives the due dates of n from the date its clock started,
+// limits and paused days. A step's clock starts with the step, but never
+// before the case's. Negative limits in a broken matter count as zero, so
+// a due date is never before the date it counts from.
 func recompute(n *onedoor.Case, m *onedoor.Matter, cal *calendar.Calendar) error {
-	if n.AcceptedAt == nil {
+	start, ok := clockDay(n, cal)
+	if !ok {
 		return nil
 	}
-	n.Due = day(cal.AddWorkdays(*n.AcceptedAt, max(0, m.PromisedLimit+n.ExtendedDays+n.PausedDays)))
+	n.Due = day(cal.AddWorkdays(start, max(0, m.PromisedLimit+n.ExtendedDays+n.PausedDays)))
 	if n.Step >= 0 && n.Step < len(m.Steps) && n.StepStarted != "" {
 		started, err := date(n, "step_started", n.StepStarted)
 		if err != nil {
 			return err
+		}
+		if start.After(started) {
+			started = start
 		}
 		n.StepDue = day(cal.AddWorkdays(started, max(0, m.Steps[n.Step].Limit+n.StepPaused)))
 	}

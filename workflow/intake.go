@@ -52,12 +52,13 @@ type IntakeInput struct {
 // event. Each material of the matter is provided if handed in, else waived
 // if the applicant holds an e-licence of the type that replaces it, valid on
 // the intake date (免提交), else missing if required, else absent. With
-// nothing required missing the case is accepted and its clock starts. With
-// required materials missing it is either accepted under commitment (容缺:
-// Tolerate, a commitment, an applicant not on the dishonesty list, and only
-// tolerable materials missing, each then due by the case's promised date),
-// or received with one notice listing everything missing (一次性告知) and no
-// clock until it is all handed in.
+// nothing required missing the case is accepted and its clock starts (when
+// the next working period opens, if it arrives outside office hours: see
+// ClockStart). With required materials missing it is either accepted under
+// commitment (容缺: Tolerate, a commitment, an applicant not on the
+// dishonesty list, and only tolerable materials missing, each then due by
+// the case's promised date), or received with one notice listing everything
+// missing (一次性告知) and no clock until it is all handed in.
 //
 // The event's Command.Intake records the decision, so Replay rebuilds the
 // case without asking the registry again. The case has no ID yet; the
@@ -198,6 +199,7 @@ func decide(in IntakeInput) (onedoor.IntakeRecord, time.Time, error) {
 		Commitment:    commitment,
 		Channel:       channel,
 		Delivery:      delivery,
+		Clock:         onedoor.ClockOffice,
 	}
 	return rec, at, nil
 }
@@ -249,6 +251,7 @@ func open(rec onedoor.IntakeRecord, m *onedoor.Matter, a onedoor.Actor, at time.
 		Commitment:    rec.Commitment,
 		Channel:       rec.Channel,
 		Delivery:      rec.Delivery,
+		Clock:         rec.Clock,
 		ReceivedAt:    at,
 		Version:       1,
 	}
@@ -294,6 +297,8 @@ func checkRecord(rec onedoor.IntakeRecord, m *onedoor.Matter) error {
 		return bad("The intake has no applicant.")
 	case rec.Subject != m.Subject:
 		return bad("The intake is for %s persons; matter %s serves %s persons.", rec.Subject, m.Code, m.Subject)
+	case rec.Clock != "" && rec.Clock != onedoor.ClockOffice:
+		return bad("The intake's clock rule %q is unknown.", rec.Clock)
 	case rec.Channel != Counter && rec.Channel != Online:
 		return bad("The intake channel %q is neither %q nor %q.", rec.Channel, Counter, Online)
 	case !m.Delivers(rec.Delivery):

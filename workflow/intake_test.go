@@ -49,7 +49,7 @@ func TestIntakeAccepted(t *testing.T) {
 			{Code: "income", State: onedoor.MaterialProvided},
 			{Code: "proxy", State: onedoor.MaterialAbsent},
 		},
-		Channel: "counter", Delivery: onedoor.ChannelCounter,
+		Channel: "counter", Delivery: onedoor.ChannelCounter, Clock: onedoor.ClockOffice,
 		ReceivedAt: accepted, AcceptedAt: &accepted,
 		Due:         "2026-03-02", // 10 working days across the Spring Festival
 		StepStarted: "2026-02-10", StepDue: "2026-02-12",

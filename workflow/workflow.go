@@ -14,8 +14,13 @@
 // or refused with an *onedoor.Error saying why.
 //
 // The clock. A case accepted on date D is due on the PromisedLimit-th working
-// day after D, pushed back by extensions and by the working days it spent
-// paused. It is paused while the applicant is asked for materials
+// day after D (D itself for a limit of 0), pushed back by extensions and by
+// the working days it spent paused. D is the date the case is accepted in
+// office hours; an application accepted outside them — on the portal in the
+// evening, on a weekend or a holiday — is received when the next working
+// period opens, and D is that day (ClockStart, calendar.NextOpen). The
+// events keep the true instants. Steps count from the date they start, but
+// never before D. It is paused while the applicant is asked for materials
 // (supplement), while it is suspended, and while its current step is a
 // special step (特殊环节: expert review, public notice…), which does not count
 // toward the limit. A pause from date P ended on date R adds the working days
@@ -357,9 +362,27 @@ func transition(n *onedoor.Case, m *onedoor.Matter, cmd *onedoor.Command, cal *c
 			return onedoor.FieldErrorf("materials", "Neither awaited nor under commitment for case %s: %s.",
 				n.Number, strings.Join(bad, ", "))
 		}
+		// With a licence, the materials are not handed in but replaced by
+		// that e-licence from the registry (免提交): the one another case
+		// of the same bundle has just issued. Only a material an e-licence
+		// may replace can be.
+		supplied := onedoor.CaseMaterial{State: onedoor.MaterialProvided}
+		if cmd.Licence != "" {
+			supplied = onedoor.CaseMaterial{State: onedoor.MaterialWaived, Licence: cmd.Licence}
+			for _, code := range cmd.Materials {
+				if x, ok := m.Material(code); !ok || x.Licence == "" {
+					bad = append(bad, code)
+				}
+			}
+			if len(bad) > 0 {
+				return onedoor.FieldErrorf("licence", "No e-licence replaces %s of matter %s; it must be handed in.",
+					strings.Join(bad, ", "), m.Code)
+			}
+		}
 		for _, code := range cmd.Materials {
 			if i := materialIndex(*n, code); i >= 0 {
-				n.Materials[i] = onedoor.CaseMaterial{Code: code, State: onedoor.MaterialProvided}
+				supplied.Code = code
+				n.Materials[i] = supplied
 			}
 			n.Awaiting = slices.DeleteFunc(n.Awaiting, func(x string) bool { return x == code })
 		}
