@@ -7,7 +7,9 @@
 // rewrite every hash after the event they changed, so the chain head is
 // periodically sealed with an ed25519 signature (Checkpoint) made with a key
 // kept outside the database; a rewritten chain no longer matches the signed
-// head.
+// head. The same attacker can delete the checkpoints stored with the chain,
+// so every checkpoint is also published outside the database, one line of a
+// checkpoint log each (LogLine), and LogChecker holds the chain to that copy.
 //
 // The package is pure: the store computes hashes when it appends events and
 // feeds stored events and checkpoints to a Verifier, one at a time, in Seq

@@ -22,6 +22,10 @@ type Problem struct {
 	Seq     int64
 	Kind    string // KindAltered, KindRemoved, KindReordered or KindCheckpoint
 	Message string // a sentence for people naming the event by Seq and case number
+	// Log and Line name the line of a checkpoint log the problem is about
+	// (see LogChecker); empty and 0 for problems of the stored log alone.
+	Log  string
+	Line int
 }
 
 // Error implements the error interface.

@@ -1,12 +1,14 @@
 package sqldb
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"sort"
+	"time"
 
 	"onedoor"
 	"onedoor/audit"
@@ -60,6 +62,38 @@ func scanEvent(rows *sql.Rows) (*onedoor.Event, error) {
 	return &e, nil
 }
 
+// CheckpointTopic is the outbox topic of published checkpoints. The
+// message body is the checkpoint as one line of the checkpoint log
+// (audit.LogEntry), so a receiver can keep the bodies as its own log and
+// verify against it with `onedoor audit verify --checkpoints`.
+const CheckpointTopic = "audit.checkpoint"
+
+// CheckpointRecipient is the recipient of CheckpointTopic messages.
+const CheckpointRecipient = "auditors"
+
+// checkpointPublishing is how signed checkpoints leave the database: the
+// hook after every commit that made one, and the outbox every outboxEvery.
+// The writer goroutine alone uses it.
+type checkpointPublishing struct {
+	hook        func(audit.Checkpoint) error
+	outboxEvery time.Duration // 0: never
+	outboxAt    time.Time     // when the last checkpoint put in the outbox was made
+}
+
+// outboxDue reports whether a checkpoint made at now goes to the outbox.
+func (p *checkpointPublishing) outboxDue(now time.Time) bool {
+	return p.outboxEvery > 0 && (p.outboxAt.IsZero() || now.Sub(p.outboxAt) >= p.outboxEvery)
+}
+
+// enqueueCheckpoint writes c to the outbox in the current transaction.
+func (tx *Tx) enqueueCheckpoint(c audit.Checkpoint) error {
+	line, err := audit.LogLine(c, tx.db.PublicKey())
+	if err != nil {
+		return fmt.Errorf("sqldb: %w", err)
+	}
+	return tx.enqueue("log", CheckpointRecipient, CheckpointTopic, bytes.TrimSuffix(line, []byte("\n")))
+}
+
 // AuditReport is the outcome of verifying the audit trail.
 type AuditReport struct {
 	Events      int64
@@ -69,17 +103,40 @@ type AuditReport struct {
 	// Cases lists case rows whose state does not match the state their
 	// last event recorded (altered outside Onedoor).
 	Cases []string
+	// Published counts the validly signed checkpoints of the checkpoint
+	// logs checked (VerifyAuditAgainst).
+	Published int
+	// Log lists what checking against the checkpoint logs found, by log and
+	// line: lines that are not validly signed checkpoints, published
+	// checkpoints the chain does not match or that the database no longer
+	// holds. LogMore counts problems beyond audit.MaxLogProblems.
+	Log     []*audit.Problem
+	LogMore int
 }
 
 // OK reports whether nothing was found.
-func (r *AuditReport) OK() bool { return r.Chain == nil && len(r.Cases) == 0 }
+func (r *AuditReport) OK() bool {
+	return r.Chain == nil && len(r.Cases) == 0 && len(r.Log) == 0 && r.LogMore == 0
+}
 
 // PublicKey is the key that verifies checkpoints and e-licences.
 func (db *DB) PublicKey() ed25519.PublicKey { return db.sign.Public().(ed25519.PublicKey) }
 
 // VerifyAudit walks the whole event chain against the signed checkpoints and
 // checks every case row against the state hash of its last event.
+//
+// The checkpoints it uses are those in the database, which whoever can
+// write the database can delete; VerifyAuditAgainst also holds the chain
+// to the checkpoints published outside it.
 func (db *DB) VerifyAudit(ctx context.Context) (*AuditReport, error) {
+	return db.VerifyAuditAgainst(ctx, nil)
+}
+
+// VerifyAuditAgainst is VerifyAudit that also checks the chain and the
+// database's checkpoints against the checkpoint logs read into published
+// (nil: none). Read the logs before calling, so that everything they hold
+// has committed (see audit.LogChecker).
+func (db *DB) VerifyAuditAgainst(ctx context.Context, published *audit.LogChecker) (*AuditReport, error) {
 	rep := &AuditReport{}
 	rows, err := db.read.QueryContext(ctx, `SELECT seq, hash, at, signature FROM checkpoints ORDER BY seq`)
 	if err != nil {
@@ -106,6 +163,9 @@ func (db *DB) VerifyAudit(ctx context.Context) (*AuditReport, error) {
 		if p := v.Add(e); p != nil && rep.Chain == nil {
 			rep.Chain = p
 		}
+		if published != nil {
+			published.Add(e)
+		}
 		if e.Version >= lastVersion[e.CaseID] {
 			last[e.CaseID], lastVersion[e.CaseID], numbers[e.CaseID] = e.StateHash, e.Version, e.CaseNumber
 		}
@@ -118,6 +178,11 @@ func (db *DB) VerifyAudit(ctx context.Context) (*AuditReport, error) {
 		rep.Chain = p
 	}
 	rep.Events = v.Count()
+	if published != nil {
+		rep.Log = published.Finish(cps)
+		rep.LogMore = published.More()
+		rep.Published = published.Checkpoints()
+	}
 	crows, err := db.read.QueryContext(ctx, `SELECT id, number, state, matter, matter_version, bundle, subject, applicant_id, status, step, due, step_due, version FROM cases ORDER BY id`)
 	if err != nil {
 		return nil, internal("query cases", err)

@@ -384,11 +384,15 @@ func rehashFrom(t *testing.T, s *auditScenario, k int, change func(*onedoor.Even
 }
 
 // TestAuditRewriteWithoutCheckpoints: a rehashed chain that no checkpoint
-// seals holds together link by link; only the signed checkpoints give the
-// rewrite away. This is the control for "rewrite the chain after event 3".
+// in the database seals holds together link by link; only the signed
+// checkpoints give the rewrite away. This is the control for "rewrite the
+// chain after event 3", and the attack the checkpoint log exists for: the
+// attacker can delete the database's checkpoints, not those published
+// outside it.
 func TestAuditRewriteWithoutCheckpoints(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
-		s := newAuditScenario(t, e, checkpointEveryBatch)
+		log := &checkpointLog{}
+		s := newAuditScenario(t, e, publishTo(log, checkpointEveryBatch))
 		rehashFrom(t, s, 3, func(e *onedoor.Event) { e.Command.Note = "材料齐全，无需补正" })
 		mustExec(t, s.raw, `DELETE FROM checkpoints WHERE seq > 3`)
 		rep := auditReport(t, s.e.db)
@@ -398,8 +402,30 @@ func TestAuditRewriteWithoutCheckpoints(t *testing.T) {
 		// With the checkpoints in place the same rewrite is caught (see
 		// TestAuditTamperEvents); here the events after the last checkpoint
 		// are not sealed, which is why checkpoints must leave the database.
-		if rep.Checkpoints != 3 {
-			t.Fatalf("checkpoints = %d, want 3", rep.Checkpoints)
+		if rep.Checkpoints != 3 || !rep.OK() {
+			t.Fatalf("checkpoints = %d, OK = %v; want 3 and a rewrite the database alone cannot show", rep.Checkpoints, rep.OK())
+		}
+
+		// Against the checkpoint log the rewrite shows at the first
+		// published checkpoint after it, and the deleted checkpoints are
+		// named line by line.
+		rep = auditAgainst(t, s.e.db, log.text())
+		if rep.OK() || rep.Chain != nil || rep.Published != 7 {
+			t.Fatalf("against the log: OK=%v chain=%v published=%d; want log problems only, 7 published", rep.OK(), rep.Chain, rep.Published)
+		}
+		first := rep.Log[0]
+		if first.Kind != audit.KindAltered || first.Seq != 4 || first.Line != 4 ||
+			!strings.Contains(first.Message, "line 4 of checkpoints.jsonl: event 4 (case "+s.a+") does not match the checkpoint published there: it was altered and rehashed") {
+			t.Fatalf("first problem = %s at %d, line %d: %s", first.Kind, first.Seq, first.Line, first.Message)
+		}
+		missing := 0
+		for _, p := range rep.Log {
+			if p.Kind == audit.KindCheckpoint && strings.Contains(p.Message, "missing from the database") {
+				missing++
+			}
+		}
+		if missing != 4 || len(rep.Log) != 8 {
+			t.Fatalf("%d problems, %d checkpoints missing from the database; want 8 and 4 (events 4 to 7):\n%s", len(rep.Log), missing, logProblems(rep))
 		}
 	})
 }

@@ -28,6 +28,7 @@ import (
 	_ "modernc.org/sqlite"             // registers the "sqlite" driver
 
 	"onedoor"
+	"onedoor/audit"
 	"onedoor/calendar"
 	"onedoor/catalog"
 	"onedoor/pii"
@@ -56,6 +57,16 @@ type Config struct {
 	MaxBatch int
 	// CheckpointEvery is how often the chain head is signed at most.
 	CheckpointEvery time.Duration
+	// OnCheckpoint, when set, publishes every checkpoint outside the
+	// database (cmd/onedoor appends it to the checkpoint log). It runs on
+	// the writer goroutine after the transaction holding the checkpoint
+	// committed and before the batch's callers are answered, so it must be
+	// quick; its error is logged, the checkpoint stays in the database.
+	OnCheckpoint func(audit.Checkpoint) error
+	// CheckpointOutboxEvery is how often at most a checkpoint is also
+	// written to the outbox (topic CheckpointTopic), in the transaction
+	// that makes it, for delivery to another system; 0 never.
+	CheckpointOutboxEvery time.Duration
 }
 
 // DB is an open store.
@@ -77,6 +88,7 @@ type DB struct {
 	maxBatch int
 	ckEvery  time.Duration
 	lastCk   time.Time
+	ckPub    checkpointPublishing
 	stopped  chan struct{}
 	closeMu  sync.Mutex
 	closed   bool
@@ -101,6 +113,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		log: cfg.Logger, now: cfg.Now, maxBatch: cfg.MaxBatch, ckEvery: cfg.CheckpointEvery,
 		queue: make(chan *job, 4096), stopped: make(chan struct{}),
 		matters: map[matterKey]*onedoor.Matter{},
+		ckPub:   checkpointPublishing{hook: cfg.OnCheckpoint, outboxEvery: cfg.CheckpointOutboxEvery},
 	}
 	if db.log == nil {
 		db.log = slog.New(slog.DiscardHandler)

@@ -75,10 +75,18 @@ func (db *DB) writer() {
 
 func (db *DB) runBatch(batch []*job) {
 	errs := make([]error, len(batch))
-	events, err := db.runBatchTx(batch, errs)
+	events, ck, err := db.runBatchTx(batch, errs)
 	if err != nil {
 		db.log.Error("write batch failed", "err", err, "commands", len(batch))
-	} else if len(events) > 0 {
+	}
+	if ck != nil && db.ckPub.hook != nil {
+		// Before the callers are answered: once a write is acknowledged,
+		// the checkpoint its batch made (if any) is outside the database.
+		if err := db.ckPub.hook(*ck); err != nil {
+			db.log.Error("checkpoint not published outside the database", "seq", ck.Seq, "err", err)
+		}
+	}
+	if err == nil && len(events) > 0 {
 		// Listeners see the batch before any caller is answered, so what a
 		// caller wrote is in the very next analytics answer.
 		db.afterMu.Lock()
@@ -96,11 +104,13 @@ func (db *DB) runBatch(batch []*job) {
 	}
 }
 
-func (db *DB) runBatchTx(batch []*job, errs []error) ([]onedoor.Event, error) {
+// runBatchTx runs the batch in one transaction and returns its events and
+// the checkpoint it made, if any, once committed.
+func (db *DB) runBatchTx(batch []*job, errs []error) ([]onedoor.Event, *audit.Checkpoint, error) {
 	ctx := context.Background()
 	sqlTx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, fmt.Errorf("sqldb: begin: %w", err)
+		return nil, nil, fmt.Errorf("sqldb: begin: %w", err)
 	}
 	tx := &Tx{Tx: sqlTx, ctx: ctx, db: db}
 	lock := ""
@@ -109,7 +119,7 @@ func (db *DB) runBatchTx(batch []*job, errs []error) ([]onedoor.Event, error) {
 	}
 	if err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM chain_head WHERE id = 1`+lock).Scan(&tx.seq, &tx.hash); err != nil {
 		sqlTx.Rollback()
-		return nil, fmt.Errorf("sqldb: read chain head: %w", err)
+		return nil, nil, fmt.Errorf("sqldb: read chain head: %w", err)
 	}
 	startSeq := tx.seq
 	ok := 0
@@ -122,7 +132,7 @@ func (db *DB) runBatchTx(batch []*job, errs []error) ([]onedoor.Event, error) {
 		const sp = "cmd" // released before the next command: one name serves all
 		if _, err := tx.ExecContext(ctx, "SAVEPOINT "+sp); err != nil {
 			sqlTx.Rollback()
-			return nil, fmt.Errorf("sqldb: savepoint: %w", err)
+			return nil, nil, fmt.Errorf("sqldb: savepoint: %w", err)
 		}
 		// Cancellation is honoured only before a command starts: a statement
 		// interrupted mid-way would abort the transaction the whole batch shares.
@@ -132,7 +142,7 @@ func (db *DB) runBatchTx(batch []*job, errs []error) ([]onedoor.Event, error) {
 		if errs[i] != nil {
 			if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+sp); err != nil {
 				sqlTx.Rollback()
-				return nil, fmt.Errorf("sqldb: rollback to savepoint: %w", err)
+				return nil, nil, fmt.Errorf("sqldb: rollback to savepoint: %w", err)
 			}
 			tx.seq, tx.hash, tx.events, tx.outbox = seq, hash, tx.events[:nev], outbox
 		} else {
@@ -140,32 +150,46 @@ func (db *DB) runBatchTx(batch []*job, errs []error) ([]onedoor.Event, error) {
 		}
 		if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT "+sp); err != nil {
 			sqlTx.Rollback()
-			return nil, fmt.Errorf("sqldb: release savepoint: %w", err)
+			return nil, nil, fmt.Errorf("sqldb: release savepoint: %w", err)
 		}
 	}
 	if ok == 0 {
 		sqlTx.Rollback()
-		return nil, nil
+		return nil, nil, nil
 	}
+	var ck *audit.Checkpoint
+	toOutbox := false
 	if tx.seq != startSeq {
 		if _, err := tx.ExecContext(ctx, `UPDATE chain_head SET seq = $1, hash = $2 WHERE id = 1`, tx.seq, tx.hash); err != nil {
 			sqlTx.Rollback()
-			return nil, fmt.Errorf("sqldb: update chain head: %w", err)
+			return nil, nil, fmt.Errorf("sqldb: update chain head: %w", err)
 		}
 		if now := db.now().UTC().Truncate(time.Microsecond); now.Sub(db.lastCk) >= db.ckEvery { // stored to the microsecond
-			ck := audit.SignCheckpoint(db.sign, tx.seq, tx.hash, now)
+			c := audit.SignCheckpoint(db.sign, tx.seq, tx.hash, now)
 			if _, err := tx.ExecContext(ctx, `INSERT INTO checkpoints (seq, hash, at, signature) VALUES ($1, $2, $3, $4)`,
-				ck.Seq, ck.Hash, ts(ck.At), ck.Signature); err != nil {
+				c.Seq, c.Hash, ts(c.At), c.Signature); err != nil {
 				sqlTx.Rollback()
-				return nil, fmt.Errorf("sqldb: write checkpoint: %w", err)
+				return nil, nil, fmt.Errorf("sqldb: write checkpoint: %w", err)
 			}
-			defer func() { db.lastCk = now }()
+			if toOutbox = db.ckPub.outboxDue(now); toOutbox {
+				if err := tx.enqueueCheckpoint(c); err != nil {
+					sqlTx.Rollback()
+					return nil, nil, err
+				}
+			}
+			ck = &c
 		}
 	}
 	if err := sqlTx.Commit(); err != nil {
-		return nil, fmt.Errorf("sqldb: commit: %w", err)
+		return nil, nil, fmt.Errorf("sqldb: commit: %w", err)
 	}
-	return tx.events, nil
+	if ck != nil {
+		db.lastCk = ck.At
+		if toOutbox {
+			db.ckPub.outboxAt = ck.At
+		}
+	}
+	return tx.events, ck, nil
 }
 
 // safeRun turns a panic in a command into an internal error for that

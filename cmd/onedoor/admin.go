@@ -2,10 +2,16 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	iofs "io/fs"
+	"os"
+	"slices"
+	"strings"
 
 	"onedoor"
+	"onedoor/audit"
 	"onedoor/sqldb"
 )
 
@@ -42,8 +48,13 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var c config
-	fs := newFlags("audit", "verify [flags]", stderr)
+	fs := newFlags("audit", "verify [--checkpoints FILE]... [flags]", stderr)
 	c.bind(fs)
+	var logs []string
+	fs.Func("checkpoints", "checkpoint log to verify against (repeatable, one per node); default DATA/checkpoints.jsonl or --checkpoint-log, when it exists", func(s string) error {
+		logs = append(logs, s)
+		return nil
+	})
 	verb, rest, err := verbFirst(fs, args)
 	if err != nil {
 		return err
@@ -58,7 +69,31 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer db.Close()
-	rep, err := db.VerifyAudit(ctx)
+
+	// The logs are read before the database: whatever they hold committed
+	// before, so a server writing meanwhile raises no false alarm.
+	note := ""
+	if len(logs) == 0 {
+		path := c.checkpointLogPath()
+		switch _, err := os.Stat(path); {
+		case err == nil:
+			logs = []string{path}
+			note = " (the default checkpoint log; --checkpoints FILE names another)"
+		case errors.Is(err, iofs.ErrNotExist):
+		default:
+			return err
+		}
+	}
+	var published *audit.LogChecker
+	if len(logs) > 0 {
+		published = audit.NewLogChecker(db.PublicKey())
+		for _, name := range logs {
+			if err := readCheckpointLog(published, name); err != nil {
+				return err
+			}
+		}
+	}
+	rep, err := db.VerifyAuditAgainst(ctx, published)
 	if err != nil {
 		return err
 	}
@@ -68,11 +103,47 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	for _, c := range rep.Cases {
 		fmt.Fprintf(stdout, "FAIL: %s\n", c)
 	}
+	for _, p := range rep.Log {
+		fmt.Fprintf(stdout, "FAIL: %s: %s\n", p.Kind, p.Message)
+	}
+	if rep.LogMore > 0 {
+		fmt.Fprintf(stdout, "FAIL: %d more problems against the checkpoint log\n", rep.LogMore)
+	}
+	logs = slices.Clone(logs)
+	for i, name := range logs {
+		logs[i] = name + note
+	}
 	if !rep.OK() {
+		if published != nil {
+			fmt.Fprintf(stdout, "checked against %s: %s in %s\n", strings.Join(logs, ", "), count(rep.Published, "checkpoint"), count(published.Lines(), "line"))
+		}
 		return exitError(1)
 	}
 	fmt.Fprintf(stdout, "ok: %d events chained, %d signed checkpoints, every case row matches its last event\n", rep.Events, rep.Checkpoints)
+	if published == nil {
+		fmt.Fprintf(stdout, "warning: no checkpoint log at %s: only the checkpoints inside the database were checked, and whoever can write the database can delete those (name a copy with --checkpoints FILE)\n", c.checkpointLogPath())
+		return nil
+	}
+	fmt.Fprintf(stdout, "ok: %s published in %s, all matching the chain and the database\n", count(rep.Published, "checkpoint"), strings.Join(logs, ", "))
 	return nil
+}
+
+// count says "1 checkpoint", "2 checkpoints".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// readCheckpointLog reads the checkpoint log file name into lc.
+func readCheckpointLog(lc *audit.LogChecker, name string) error {
+	f, err := os.Open(name)
+	if err != nil {
+		return fmt.Errorf("checkpoint log: %w", err)
+	}
+	defer f.Close()
+	return lc.Read(f, name)
 }
 
 func runStaff(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -35,6 +35,12 @@ type config struct {
 	logLevel    string
 	verifyEvery time.Duration
 	webhookURL  string
+	// checkpointLog is the append-only file every signed audit checkpoint
+	// is published to; empty means DATA/checkpoints.jsonl.
+	checkpointLog string
+	// checkpointOutboxEvery is how often a checkpoint is also sent through
+	// the outbox (to the webhook); 0 never.
+	checkpointOutboxEvery time.Duration
 }
 
 func env(name, def string) string {
@@ -63,7 +69,17 @@ func (c *config) bind(fs *flag.FlagSet) {
 	fs.StringVar(&c.catalogDir, "catalog", env("ONEDOOR_CATALOG", ""), "catalog folder replacing the built-in catalog (env ONEDOOR_CATALOG)")
 	fs.StringVar(&c.calendar, "calendar", env("ONEDOOR_CALENDAR", ""), "local calendar file overriding official holidays (env ONEDOOR_CALENDAR)")
 	fs.DurationVar(&c.verifyEvery, "verify-every", envDuration("ONEDOOR_VERIFY_EVERY", time.Hour), "how often the server re-verifies every case, for /metrics; 0 turns it off (env ONEDOOR_VERIFY_EVERY)")
+	fs.StringVar(&c.checkpointLog, "checkpoint-log", env("ONEDOOR_CHECKPOINT_LOG", ""), "append-only file every signed audit checkpoint is written to; ship it off the machine (env ONEDOOR_CHECKPOINT_LOG; default DATA/checkpoints.jsonl)")
+	fs.DurationVar(&c.checkpointOutboxEvery, "checkpoint-outbox-every", envDuration("ONEDOOR_CHECKPOINT_OUTBOX_EVERY", time.Minute), "how often a signed audit checkpoint is also sent through the outbox (topic audit.checkpoint; to --webhook-url when set); 0 turns it off (env ONEDOOR_CHECKPOINT_OUTBOX_EVERY)")
 	fs.StringVar(&c.logLevel, "log-level", env("ONEDOOR_LOG_LEVEL", "info"), "debug, info, warn or error (env ONEDOOR_LOG_LEVEL)")
+}
+
+// checkpointLogPath is where signed checkpoints are published.
+func (c *config) checkpointLogPath() string {
+	if c.checkpointLog != "" {
+		return c.checkpointLog
+	}
+	return filepath.Join(c.data, "checkpoints.jsonl")
 }
 
 func (c *config) logger(w io.Writer) *slog.Logger {
@@ -208,10 +224,14 @@ func (c *config) openStore(ctx context.Context, log *slog.Logger) (*sqldb.DB, *s
 		dsn = filepath.Join(c.data, "onedoor.db")
 		log.Info("using embedded SQLite", "path", dsn)
 	}
-	db, err := sqldb.Open(ctx, sqldb.Config{DSN: dsn, Keys: sec.pii, Sign: sec.sign, Calendar: cal, Catalog: cat, Logger: log})
+	ckLog := &checkpointLog{path: c.checkpointLogPath(), pub: sec.sign.Public().(ed25519.PublicKey)}
+	db, err := sqldb.Open(ctx, sqldb.Config{DSN: dsn, Keys: sec.pii, Sign: sec.sign, Calendar: cal, Catalog: cat, Logger: log,
+		OnCheckpoint: ckLog.append, CheckpointOutboxEvery: c.checkpointOutboxEvery})
 	if err != nil {
 		return nil, nil, err
 	}
+	log.Info("signed audit checkpoints are appended to the checkpoint log; keep a copy off this machine",
+		"path", ckLog.path, "outbox_every", c.checkpointOutboxEvery)
 	n, err := db.ImportCatalog(ctx, cat)
 	if err != nil {
 		db.Close()

@@ -282,6 +282,9 @@ func TestEndToEnd(t *testing.T) {
 	if r := exe(t, "", nil, "audit", "--data", data, "verify"); r.code != clean.code || r.stdout != clean.stdout {
 		t.Fatalf("audit verify of the original after tampering with copies: %s\nbefore: %s", r, clean)
 	}
+	if clean.code == 0 {
+		testCheckpointLog(t, data)
+	}
 }
 
 // eventSeqs returns the sequence numbers of the events of a case, in order.
