@@ -16,6 +16,7 @@ import (
 	"onedoor"
 	"onedoor/calendar"
 	"onedoor/supervise"
+	"onedoor/workflow"
 )
 
 // Card statuses: issued → explained (by the responsible officer) → closed
@@ -601,7 +602,8 @@ func (db *DB) Performances(ctx context.Context, since time.Time) (byDept, byMatt
 		if err := json.Unmarshal([]byte(state), &c); err != nil || c.AcceptedAt == nil || c.ClosedAt == nil {
 			continue
 		}
-		days := max(0, db.cal.WorkdaysBetween(*c.AcceptedAt, *c.ClosedAt)-c.PausedDays)
+		start, _ := workflow.ClockStart(c, db.cal) // after hours: from the next working period
+		days := max(0, db.cal.WorkdaysBetween(start, *c.ClosedAt)-c.PausedDays)
 		onTime := c.ClosedAt.In(calendar.Location).Format(time.DateOnly) <= c.Due
 		count(depts, dept, days, onTime)
 		count(matters, c.Matter, days, onTime)

@@ -309,8 +309,14 @@ func recipients(ms []outboxMsg) string {
 // on the given day.
 func finishEmerg(t *testing.T, e *env, name string, seq int, done string) string {
 	t.Helper()
+	return finishEmergFrom(t, e, name, seq, "2026-09-28 09:00", done)
+}
+
+// finishEmergFrom is finishEmerg with the time of intake.
+func finishEmergFrom(t *testing.T, e *env, name string, seq int, from, done string) string {
+	t.Helper()
 	ctx := context.Background()
-	e.clock.Set("2026-09-28 09:00")
+	e.clock.Set(from)
 	rc, err := e.db.Intake(ctx, onedoor.IntakeRequest{Matter: "EMERG-010", Applicant: person(name, "19700101", seq),
 		Materials: []string{"application", "damage_proof"}, Delivery: onedoor.ChannelCounter, Actor: clerk})
 	if err != nil {
@@ -329,6 +335,21 @@ func finishEmerg(t *testing.T, e *env, name string, seq int, done string) string
 		}
 	}
 	return number
+}
+
+// TestPerformanceAfterHours: a case taken on a Friday evening is counted
+// from Monday morning, when its clock started, not from Friday.
+func TestPerformanceAfterHours(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		finishEmergFrom(t, e, "丁", 34, "2026-09-25 19:00", "2026-09-30") // Monday 28 to Wednesday 30
+		_, byMatter, err := e.db.Performances(context.Background(), time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(byMatter) != 1 || byMatter[0].AvgDays != 2 {
+			t.Fatalf("by matter %+v; want 2 working days (Monday to Wednesday), not 3 from Friday evening", byMatter)
+		}
+	})
 }
 
 // TestSupervisionConsoleFigures: cards counted by department and officer;
