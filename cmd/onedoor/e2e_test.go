@@ -103,11 +103,17 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	// The clerk takes the missing material: accepted, with a promised date
-	// 20 working days on (computed before and after, in case midnight falls
-	// in between).
-	before := calendar.Official().AddWorkdays(time.Now().In(calendar.Location), 20).Format("2006-01-02")
+	// 20 working days after the clock starts — now, or the next opening
+	// when the test runs outside office hours (computed before and after,
+	// in case a period closes in between).
+	promised := func() string {
+		cal := calendar.Official()
+		start := cal.NextOpen(time.Now()).In(calendar.Location)
+		return cal.AddWorkdays(start, 20).Format("2006-01-02")
+	}
+	before := promised()
 	c := act(clerk, map[string]any{"action": "supply", "materials": []string{"authorisation"}})
-	after := calendar.Official().AddWorkdays(time.Now().In(calendar.Location), 20).Format("2006-01-02")
+	after := promised()
 	if c.Status != onedoor.StatusInProgress || (c.Due != before && c.Due != after) {
 		t.Fatalf("after supply: status %s, due %q; want in_progress due %s", c.Status, c.Due, after)
 	}
