@@ -59,9 +59,11 @@ package segment
 
 import (
 	"context"
-	"fmt"
+	"hash/maphash"
 	"math"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -100,22 +102,35 @@ const maxUnknowns = 1500
 // set is kept as its recipe — the base population of its table (shared by
 // every number of the table) and a function that makes the set from it —
 // and made again only when a new number's size comes within k of it.
+//
+// Bases are known by their content (a 64-bit hash of their members), not
+// by where they sit in memory: the same question asked again computes its
+// base afresh, and its numbers are the ones already remembered.
 type Guard struct {
 	mu     sync.Mutex
 	budget uint64
 	used   uint64
+	seed   maphash.Seed
 	byCard map[uint64][]*release
 	seen   map[string]bool
-	bases  map[*roaring.Bitmap]int // remembered numbers per base
+	bases  map[uint64]*heldBase // bases of remembered recipes, by content
+	heads  map[uint32][]headRef // remembered sets by their least members
 	order  []*release
+}
+
+type heldBase struct {
+	key uint64
+	bm  *roaring.Bitmap
+	n   int // recipes using it
 }
 
 type release struct {
 	card uint64
 	key  string
-	base *roaring.Bitmap        // nil when set is kept
-	set  *roaring.Bitmap        // small sets are kept made
-	make func() *roaring.Bitmap // big ones are made again when needed
+	base *heldBase                               // nil when set is kept
+	set  *roaring.Bitmap                         // small sets are kept made
+	make func(*roaring.Bitmap) []*roaring.Bitmap // big ones: the parts of their intersection, from base
+	head []uint32                                // the least members, as shown
 	size uint64
 }
 
@@ -123,11 +138,31 @@ type release struct {
 // recipe: two bytes a member at most.
 const keepSmall = 1 << 16
 
-func (r *release) get() *roaring.Bitmap {
+// parts is the remembered set as parts to intersect.
+func (r *release) parts() []*roaring.Bitmap {
 	if r.set != nil {
-		return r.set
+		return []*roaring.Bitmap{r.set}
 	}
-	return r.make()
+	return r.make(r.base.bm)
+}
+
+// interCard is the size of the intersection of parts, made from the
+// smallest part up, so a small part keeps every step small.
+func interCard(parts []*roaring.Bitmap) uint64 {
+	smallestFirst(parts)
+	switch len(parts) {
+	case 0:
+		return 0
+	case 1:
+		return parts[0].GetCardinality()
+	}
+	x := parts[0]
+	for _, p := range parts[1 : len(parts)-1] {
+		if x = roaring.And(x, p); x.IsEmpty() {
+			return 0
+		}
+	}
+	return x.AndCardinality(parts[len(parts)-1])
 }
 
 // NewGuard returns a guard remembering released sets while their base
@@ -137,32 +172,90 @@ func NewGuard(budget uint64) *Guard {
 	if budget == 0 {
 		budget = 256 << 20
 	}
-	return &Guard{budget: budget, byCard: map[uint64][]*release{}, seen: map[string]bool{}, bases: map[*roaring.Bitmap]int{}}
+	return &Guard{budget: budget, seed: maphash.MakeSeed(), byCard: map[uint64][]*release{}, seen: map[string]bool{}, bases: map[uint64]*heldBase{}, heads: map[uint32][]headRef{}}
 }
 
-// conflicts reports whether the set of card members, made by set() when
-// needed, is nested with a remembered set and differs from it by 1 to k-1.
-func (g *Guard) conflicts(card uint64, k int, set func() *roaring.Bitmap) bool {
+// contentKey hashes the members of b (never 0).
+func (g *Guard) contentKey(b *roaring.Bitmap) uint64 {
+	var h maphash.Hash
+	h.SetSeed(g.seed)
+	if _, err := b.WriteTo(&h); err != nil {
+		panic(err) // a hash takes every write
+	}
+	return h.Sum64() | 1
+}
+
+// headLen is how many of its smallest members each remembered set is
+// indexed by: two sets of at least k members each, nested and differing
+// by fewer than k, have the smaller's least member among the larger's k
+// least. Thresholds above headLen are checked against every remembered
+// set of a near size instead.
+const headLen = 16
+
+// headRef is a remembered set whose pos-th least member is the key.
+type headRef struct {
+	r   *release
+	pos int
+}
+
+// conflicts reports whether the set of card members, the intersection of
+// the parts parts() returns, is nested with a remembered set of 1 to k-1
+// members more or fewer. Sizes are those shown (the remembered number, not
+// what its set may have become since); nesting is of the sets as they are,
+// found among the remembered sets of a near size through their least
+// members (headLen) and decided by counting the intersection from its
+// smallest part up. A small set is made once (made()) when a remembered
+// one may be nested with it; a big one is left as its parts.
+func (g *Guard) conflicts(card uint64, k int, parts func() []*roaring.Bitmap, made func() *roaring.Bitmap) bool {
 	if g == nil || card == 0 {
 		return false
 	}
-	var s *roaring.Bitmap
-	lo := uint64(0)
-	if card > uint64(k-1) {
-		lo = card - uint64(k-1)
+	lo, hi := card-min(card, uint64(k-1)), card+uint64(k-1)
+	near := false
+	for c := lo; c <= hi && !near; c++ {
+		near = c != card && len(g.byCard[c]) > 0
 	}
-	for c := lo; c <= card+uint64(k-1); c++ {
-		if c == card {
-			continue
+	if !near {
+		return false
+	}
+	var s []*roaring.Bitmap
+	nested := func(r *release) bool {
+		if r.card < lo || r.card > hi || r.card == card {
+			return false
 		}
-		for _, r := range g.byCard[c] {
-			if s == nil {
-				s = set()
+		if s == nil && card <= keepSmall {
+			s = []*roaring.Bitmap{made()}
+		} else if s == nil {
+			s = parts()
+		}
+		return interCard(append(slices.Clone(s), r.parts()...)) == min(card, r.card)
+	}
+	if k > headLen {
+		for c := lo; c <= hi; c++ {
+			for _, r := range g.byCard[c] {
+				if nested(r) {
+					return true
+				}
 			}
-			other := r.get()
-			oc := other.GetCardinality()
-			d := max(card, oc) - min(card, oc)
-			if d > 0 && d < uint64(k) && s.AndCardinality(other) == min(card, oc) {
+		}
+		return false
+	}
+	h := headOf(parts(), k)
+	if len(h) == 0 {
+		return false // the set is empty now
+	}
+	// A larger remembered set holding this one has its least member among
+	// its own k least.
+	for _, ref := range g.heads[h[0]] {
+		if ref.pos < k && ref.r.card > card && nested(ref.r) {
+			return true
+		}
+	}
+	// A smaller one held in this set has its least member among this
+	// set's k least.
+	for _, x := range h {
+		for _, ref := range g.heads[x] {
+			if ref.pos == 0 && ref.r.card < card && nested(ref.r) {
 				return true
 			}
 		}
@@ -170,55 +263,103 @@ func (g *Guard) conflicts(card uint64, k int, set func() *roaring.Bitmap) bool {
 	return false
 }
 
-// remember records a shown number of card people: the set make() builds
-// from base. key names the set within its base (the same key for the
-// same base is remembered once).
-func (g *Guard) remember(card uint64, base *roaring.Bitmap, key string, make func() *roaring.Bitmap) {
+// headOf returns the n least members of the intersection of parts:
+// members of the smallest part tried against the others, or, when they
+// are sparse in it, the intersection made.
+func headOf(parts []*roaring.Bitmap, n int) []uint32 {
+	ps := slices.Clone(parts)
+	smallestFirst(ps)
+	out := make([]uint32, 0, n)
+	it := ps[0].Iterator()
+	for tried := 0; it.HasNext() && len(out) < n; tried++ {
+		if tried == 1<<12 {
+			m := roaring.FastAnd(ps...)
+			out = out[:0]
+			for it := m.Iterator(); it.HasNext() && len(out) < n; {
+				out = append(out, it.Next())
+			}
+			return out
+		}
+		x := it.Next()
+		in := true
+		for _, p := range ps[1:] {
+			if !p.Contains(x) {
+				in = false
+				break
+			}
+		}
+		if in {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// remember records a shown number of card people: the set now() returns
+// (made already for the question), which later() makes again from base,
+// whose content key is bk (contentKey). key names the set within its base
+// (the same key for the same base content is remembered once).
+func (g *Guard) remember(card uint64, base *roaring.Bitmap, bk uint64, key string, now func() *roaring.Bitmap, later func(*roaring.Bitmap) []*roaring.Bitmap) {
 	if g == nil || card == 0 {
 		return
 	}
-	key = ptrString(base) + key
+	key = strconv.FormatUint(bk, 36) + "/" + key
 	if g.seen[key] {
 		return
 	}
 	r := &release{card: card, key: key}
 	if card <= keepSmall {
-		r.set = make().Clone()
+		r.set = now().Clone()
 		r.set.RunOptimize()
-		r.size = r.set.GetSizeInBytes() + 96
-		g.used += r.size
+		r.head = headOf([]*roaring.Bitmap{r.set}, headLen)
+		r.size = r.set.GetSizeInBytes()
 	} else {
-		r.base, r.make = base, make
-		if g.bases[base] == 0 {
+		hb := g.bases[bk]
+		if hb == nil {
+			hb = &heldBase{key: bk, bm: base}
+			g.bases[bk] = hb
 			g.used += base.GetSizeInBytes()
 		}
-		g.bases[base]++
+		hb.n++
+		r.base, r.make = hb, later
+		r.head = headOf(later(base), headLen)
 	}
+	r.size += 96 + uint64(len(r.head))*48
+	g.used += r.size
 	g.seen[key] = true
 	g.byCard[card] = append(g.byCard[card], r)
+	for i, x := range r.head {
+		g.heads[x] = append(g.heads[x], headRef{r, i})
+	}
 	g.order = append(g.order, r)
 	for g.used > g.budget && len(g.order) > 1 {
-		old := g.order[0]
-		g.order = g.order[1:]
-		delete(g.seen, old.key)
-		g.used -= old.size
-		if old.base != nil {
-			if g.bases[old.base]--; g.bases[old.base] == 0 {
-				delete(g.bases, old.base)
-				g.used -= old.base.GetSizeInBytes()
-			}
-		}
-		list := g.byCard[old.card]
-		for i, x := range list {
-			if x == old {
-				g.byCard[old.card] = append(list[:i:i], list[i+1:]...)
-				break
-			}
-		}
+		g.forget()
 	}
 }
 
-func ptrString(b *roaring.Bitmap) string { return fmt.Sprintf("%p/", b) }
+// forget drops the oldest remembered set.
+func (g *Guard) forget() {
+	old := g.order[0]
+	g.order = g.order[1:]
+	delete(g.seen, old.key)
+	g.used -= old.size
+	if hb := old.base; hb != nil {
+		if hb.n--; hb.n == 0 {
+			delete(g.bases, hb.key)
+			g.used -= hb.bm.GetSizeInBytes()
+		}
+	}
+	g.byCard[old.card] = slices.DeleteFunc(g.byCard[old.card], func(x *release) bool { return x == old })
+	if len(g.byCard[old.card]) == 0 {
+		delete(g.byCard, old.card)
+	}
+	for _, x := range old.head {
+		g.heads[x] = slices.DeleteFunc(g.heads[x], func(h headRef) bool { return h.r == old })
+		if len(g.heads[x]) == 0 {
+			delete(g.heads, x)
+		}
+	}
+}
 
 // Remembered is how many shown numbers the guard holds.
 func (g *Guard) Remembered() int {
@@ -342,8 +483,9 @@ type ptable struct {
 	vals     []int64
 	sup      []bool
 	lin      *linsys
-	sets     map[int]*roaring.Bitmap
-	withheld bool // every cell withheld; lin is not kept
+	sets     map[int]*roaring.Bitmap    // entry → its people (set)
+	vsets    map[[2]int]*roaring.Bitmap // dimension, coordinate → its people (valueSet)
+	withheld bool                       // every cell withheld; lin is not kept
 }
 
 // request holds what one protected request has worked out.
@@ -354,10 +496,11 @@ type request struct {
 	k      int
 	tables map[string]*ptable
 	bases  map[*roaring.Bitmap]int
+	keys   map[*roaring.Bitmap]uint64 // content keys of bases (Guard.contentKey)
 }
 
 func (ix *Index) newRequest(ctx context.Context, p *Protection) *request {
-	return &request{ctx: ctx, ix: ix, p: p, k: p.k(), tables: map[string]*ptable{}, bases: map[*roaring.Bitmap]int{}}
+	return &request{ctx: ctx, ix: ix, p: p, k: p.k(), tables: map[string]*ptable{}, bases: map[*roaring.Bitmap]int{}, keys: map[*roaring.Bitmap]uint64{}}
 }
 
 // tableKey names a table within a request: its base (by identity) and
@@ -412,7 +555,7 @@ func (r *request) table(base *roaring.Bitmap, dims []*dimension) (*ptable, error
 		return nil, err
 	}
 	ix := r.ix
-	t := &ptable{ix: ix, base: base, sets: map[int]*roaring.Bitmap{}}
+	t := &ptable{ix: ix, base: base, sets: map[int]*roaring.Bitmap{}, vsets: map[[2]int]*roaring.Bitmap{}}
 	cells := 1
 	for _, d := range dims {
 		td := ix.tdim(d)
@@ -507,7 +650,7 @@ func (r *request) table(base *roaring.Bitmap, dims []*dimension) (*ptable, error
 		v := t.vals[e]
 		if v > 0 && v < int64(r.k) {
 			t.sup[e] = true
-		} else if v > 0 && r.p.Guard.conflicts(uint64(v), r.k, func() *roaring.Bitmap { return t.set(e) }) {
+		} else if v > 0 && r.p.Guard.conflicts(uint64(v), r.k, func() []*roaring.Bitmap { return t.parts(e) }, func() *roaring.Bitmap { return t.set(e) }) {
 			t.sup[e] = true
 		}
 	}
@@ -727,32 +870,49 @@ func (t *ptable) smallest(es []int) int {
 	return zero
 }
 
-// set is the set of people of entry e.
-func (t *ptable) set(e int) *roaring.Bitmap {
-	if s, ok := t.sets[e]; ok {
-		return s
-	}
+// parts are the bitmaps whose intersection is the set of people of entry
+// e: the base and, per dimension not at its total, the value's bitmap (or
+// the union of the group's values).
+func (t *ptable) parts(e int) []*roaring.Bitmap {
 	c := t.coords(e)
 	parts := []*roaring.Bitmap{t.base}
 	for i, d := range t.dims {
 		if c[i] == d.total() {
 			continue
 		}
-		var vs []*roaring.Bitmap
-		for _, l := range d.leavesOf(c[i]) {
-			bm, _ := d.d.bitmap(t.ix, d.leaves[l])
-			vs = append(vs, bm)
-		}
-		if len(vs) == 1 {
-			parts = append(parts, vs[0])
-		} else {
-			parts = append(parts, roaring.FastOr(vs...))
-		}
+		parts = append(parts, t.valueSet(i, c[i]))
 	}
-	var s *roaring.Bitmap
-	if len(parts) == 1 {
-		s = parts[0]
-	} else {
+	return parts
+}
+
+// valueSet is the people of coordinate c of dimension i (a leaf or a
+// group of leaves), from the index.
+func (t *ptable) valueSet(i, c int) *roaring.Bitmap {
+	d := t.dims[i]
+	if s, ok := t.vsets[[2]int{i, c}]; ok {
+		return s
+	}
+	var vs []*roaring.Bitmap
+	for _, l := range d.leavesOf(c) {
+		bm, _ := d.d.bitmap(t.ix, d.leaves[l])
+		vs = append(vs, bm)
+	}
+	s := vs[0]
+	if len(vs) > 1 {
+		s = roaring.FastOr(vs...)
+	}
+	t.vsets[[2]int{i, c}] = s
+	return s
+}
+
+// set is the set of people of entry e, made.
+func (t *ptable) set(e int) *roaring.Bitmap {
+	if s, ok := t.sets[e]; ok {
+		return s
+	}
+	parts := t.parts(e)
+	s := parts[0]
+	if len(parts) > 1 {
 		smallestFirst(parts)
 		s = roaring.FastAnd(parts...)
 	}
@@ -760,11 +920,12 @@ func (t *ptable) set(e int) *roaring.Bitmap {
 	return s
 }
 
-// recipe returns a function making the set of people of the sum of
-// entries es again later, holding only the base and value numbers (not
-// the table).
-func (t *ptable) recipe(es []int) func() *roaring.Bitmap {
-	ix, base := t.ix, t.base
+// recipe returns a function giving the set of people of the sum of
+// entries es again later, from the base, holding only value numbers (not
+// the table): the parts to intersect for one entry, the union made for
+// several.
+func (t *ptable) recipe(es []int) func(base *roaring.Bitmap) []*roaring.Bitmap {
+	ix := t.ix
 	type part struct {
 		d    *dimension
 		vals []int
@@ -785,7 +946,7 @@ func (t *ptable) recipe(es []int) func() *roaring.Bitmap {
 		}
 		entries = append(entries, ps)
 	}
-	return func() *roaring.Bitmap {
+	return func(base *roaring.Bitmap) []*roaring.Bitmap {
 		var sets []*roaring.Bitmap
 		for _, ps := range entries {
 			and := []*roaring.Bitmap{base}
@@ -801,17 +962,13 @@ func (t *ptable) recipe(es []int) func() *roaring.Bitmap {
 					and = append(and, roaring.FastOr(or...))
 				}
 			}
-			if len(and) == 1 {
-				sets = append(sets, base)
-			} else {
-				smallestFirst(and)
-				sets = append(sets, roaring.FastAnd(and...))
+			if len(entries) == 1 {
+				return and
 			}
+			smallestFirst(and)
+			sets = append(sets, roaring.FastAnd(and...))
 		}
-		if len(sets) == 1 {
-			return sets[0]
-		}
-		return roaring.FastOr(sets...)
+		return []*roaring.Bitmap{roaring.FastOr(sets...)}
 	}
 }
 

@@ -394,10 +394,19 @@ func TestDifferencingAttacks(t *testing.T) {
 
 	t.Run("the same question twice", func(t *testing.T) {
 		p := protect()
-		q := segment.Query{Segment: seg, Result: "breakdown", By: []string{"community", "age_policy"}}
-		a, b := protQuery(t, ix, p, q), protQuery(t, ix, p, q)
+		// A segment the index computes afresh each time it is asked.
+		fresh := and(seg, &segment.Expr{Not: &segment.Expr{Matter: "PSB-007"}})
+		q := segment.Query{Segment: fresh, Result: "breakdown", By: []string{"community", "age_policy"}}
+		a := protQuery(t, ix, p, q)
+		held := p.Guard.Remembered()
+		b := protQuery(t, ix, p, q)
 		if !reflect.DeepEqual(a.Table.Cells, b.Table.Cells) {
 			t.Fatal("the same breakdown gives different suppression when asked again")
+		}
+		// Its numbers are remembered once: the base is computed afresh
+		// but known by its content.
+		if again := p.Guard.Remembered(); held == 0 || again != held {
+			t.Fatalf("the guard held %d numbers after the first answer and %d after the same question again", held, again)
 		}
 	})
 

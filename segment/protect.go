@@ -317,14 +317,8 @@ func (r *request) value(t *ptable, coords [][]int) Num {
 	if v < int64(r.k) {
 		return Num{Suppressed: true}
 	}
-	var set *roaring.Bitmap
-	get := func() *roaring.Bitmap {
-		if set == nil {
-			set = t.unionSet(es)
-		}
-		return set
-	}
-	if r.p.Guard.conflicts(uint64(v), r.k, get) {
+	made := func() *roaring.Bitmap { return t.unionSet(es) }
+	if r.p.Guard.conflicts(uint64(v), r.k, func() []*roaring.Bitmap { return []*roaring.Bitmap{made()} }, made) {
 		return Num{Suppressed: true}
 	}
 	r.release(t, es, uint64(v))
@@ -337,7 +331,12 @@ func (r *request) release(t *ptable, es []int, card uint64) {
 		return
 	}
 	key := dimList(dimsOf2(t)) + fmt.Sprint(es)
-	r.p.Guard.remember(card, t.base, key, t.recipe(es))
+	bk, ok := r.keys[t.base]
+	if !ok {
+		bk = r.p.Guard.contentKey(t.base)
+		r.keys[t.base] = bk
+	}
+	r.p.Guard.remember(card, t.base, bk, key, func() *roaring.Bitmap { return t.unionSet(es) }, t.recipe(es))
 }
 
 func dimsOf2(t *ptable) []*dimension {

@@ -416,10 +416,21 @@ func (ix *Index) eval(n *node, p *pop) *roaring.Bitmap {
 	return out
 }
 
+// smallestFirst orders bitmaps by size, smallest first, so that an
+// intersection taken in that order stays small from its first step.
 func smallestFirst(bs []*roaring.Bitmap) {
+	if len(bs) < 2 {
+		return
+	}
+	var small [4]uint64 // counting a big bitmap visits every container: once each
+	cards := small[:0]
+	for _, b := range bs {
+		cards = append(cards, b.GetCardinality())
+	}
 	for i := 1; i < len(bs); i++ {
-		for j := i; j > 0 && bs[j].GetCardinality() < bs[j-1].GetCardinality(); j-- {
+		for j := i; j > 0 && cards[j] < cards[j-1]; j-- {
 			bs[j], bs[j-1] = bs[j-1], bs[j]
+			cards[j], cards[j-1] = cards[j-1], cards[j]
 		}
 	}
 }

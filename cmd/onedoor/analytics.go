@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"time"
@@ -222,6 +223,7 @@ func benchAnalytics(ctx context.Context, args []string, stdout, stderr io.Writer
 	storeDir := fs.String("store", "", "also load the first district into a real Onedoor store in this folder (kept; reused when it holds data) and time a rebuild of the index from it")
 	endFlag := fs.String("end", "2026-11-30", "last day of the history; ages are counted at this date")
 	jsonOut := fs.Bool("json", false, "print the results as JSON")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the engine's questions (plain and protected) to this file, for go tool pprof")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -343,6 +345,17 @@ func benchAnalytics(ctx context.Context, args []string, stdout, stderr io.Writer
 	rep.IndexMiB = float64(st.Bytes) / (1 << 20)
 	log.Info("index built", "seconds", rep.BuildSeconds, "MiB", int(rep.IndexMiB))
 
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	qs := benchQuestions(refDate)
 	for _, q := range qs {
 		r := benchResult{Name: q.name}
@@ -389,6 +402,7 @@ func benchAnalytics(ctx context.Context, args []string, stdout, stderr io.Writer
 		rep.Protected = append(rep.Protected, res)
 	}
 
+	pprof.StopCPUProfile() // the profile covers the engine only
 	// SQLite over the same rows.
 	if *sqlMode != "none" {
 		limit := uint32(len(data.persons))
