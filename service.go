@@ -46,8 +46,20 @@ type ReceiptCase struct {
 	Status   Status         `json:"status"`
 	Due      string         `json:"due,omitempty"`
 	Notice   []Material     `json:"notice,omitempty"` // 一次性告知: everything still to hand in
+	Coming   []Forthcoming  `json:"coming,omitempty"` // awaited, but issued by another case of the bundle
 	Waived   []CaseMaterial `json:"waived,omitempty"` // materials the registry supplied (免提交)
 	Tolerate []CaseMaterial `json:"tolerated,omitempty"`
+}
+
+// Forthcoming is a material a case awaits that another case of the same
+// bundle application will issue as an e-licence: the applicant need not
+// bring it (免提交); it is supplied, and the case goes on, when that case
+// is completed.
+type Forthcoming struct {
+	Material Material `json:"material"`
+	From     string   `json:"from"`   // number of the issuing case
+	Matter   string   `json:"matter"` // its matter
+	Name     Text     `json:"name"`   // its matter's name
 }
 
 // CaseFilter selects cases for inboxes and lists.
@@ -75,6 +87,7 @@ type Tracking struct {
 	Department Text            `json:"department,omitzero"`
 	Due        string          `json:"due,omitempty"`
 	Awaiting   []Material      `json:"awaiting,omitempty"`
+	Coming     []Forthcoming   `json:"coming,omitempty"` // awaited, issued by another case of the bundle
 	Delivery   Channel         `json:"delivery"`
 	TrackingNo string          `json:"tracking_no,omitempty"`
 	Licence    string          `json:"licence,omitempty"`

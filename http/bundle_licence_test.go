@@ -46,6 +46,15 @@ func TestAPIBundlePassesLicence(t *testing.T) {
 		if len(number) != 3 {
 			t.Fatalf("receipt: %s", r)
 		}
+		// The receipt does not ask for the decision: it is coming from HRSS-001.
+		for _, c := range receipt.Cases {
+			if c.Matter == "HRSS-001" {
+				continue
+			}
+			if len(c.Notice) != 0 || len(c.Coming) != 1 || c.Coming[0].Material.Code != "pension_decision" || c.Coming[0].From != number["HRSS-001"] {
+				t.Errorf("%s on the receipt: notice %+v, coming %+v; want only the pension decision, coming from %s", c.Matter, c.Notice, c.Coming, number["HRSS-001"])
+			}
+		}
 
 		act := func(matter, who, action string) {
 			t.Helper()

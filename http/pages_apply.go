@@ -31,15 +31,16 @@ type applyData struct {
 // 免提交, and nothing is asked for.
 type applyMaterial struct {
 	onedoor.Material
-	Matters []string
-	Waived  string
-	Checked bool
+	Matters  []string
+	IssuedBy *onedoor.Matter // within the bundle: nothing to bring (bundleMaterial)
+	Waived   string
+	Checked  bool
 }
 
 // Tolerable reports whether any material may follow under commitment.
 func (d *applyData) Tolerable() bool {
 	for _, m := range d.Materials {
-		if m.Required && m.Tolerable && m.Waived == "" {
+		if m.Required && m.Tolerable && m.Waived == "" && m.IssuedBy == nil {
 			return true
 		}
 	}
@@ -59,7 +60,7 @@ func (s *Server) applyForm(q url.Values, subject onedoor.SubjectType, held map[s
 		}
 		d.Bundle, d.Matters, d.Delivery = b, ms, b.Delivery
 		for _, bm := range bundleMaterials(ms) {
-			d.Materials = append(d.Materials, applyMaterial{Material: bm.Material, Matters: bm.Matters})
+			d.Materials = append(d.Materials, applyMaterial{Material: bm.Material, Matters: bm.Matters, IssuedBy: bm.IssuedBy})
 		}
 		if b.Subject != subject {
 			return nil, webErr(onedoor.EINVALID, "apply.subject")

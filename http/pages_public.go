@@ -164,10 +164,13 @@ type bundleData struct {
 }
 
 // bundleMaterial is one material of a bundle's single form, with the
-// matters that ask for it.
+// matters that ask for it, and the matter of the bundle whose result is
+// the e-licence that replaces it, if one is: that matter's decision is
+// passed on to the others, so nobody brings it (免提交).
 type bundleMaterial struct {
 	onedoor.Material
-	Matters []string
+	Matters  []string
+	IssuedBy *onedoor.Matter
 }
 
 // bundleMaterials merges the materials of a bundle's matters by code: one
@@ -186,6 +189,14 @@ func bundleMaterials(ms []*onedoor.Matter) []bundleMaterial {
 			out[i].Tolerable = out[i].Tolerable && x.Tolerable
 			if out[i].Licence == "" {
 				out[i].Licence = x.Licence
+			}
+		}
+	}
+	for i := range out {
+		for _, m := range ms {
+			if l := m.Result.Licence; l != "" && l == out[i].Licence && !slices.Contains(out[i].Matters, m.Code) {
+				out[i].IssuedBy = m
+				break
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package http
 
 import (
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -106,4 +107,37 @@ func TestWebTolerateAndBundle(t *testing.T) {
 	res.get("/my/apply?matter=CULT-010").want(200).see("提交申请")
 	res.post("/my/apply", url.Values{"matter": {"CULT-010"}}).want(200).see("受理回执", "网上申请")
 	res.get("/my").want(200).see("公共图书馆")
+}
+
+// TestWebBundleMaterialIssuedWithin: in 退休一件事 (BD-RETIRE) the pension
+// decision that medical insurance and the provident fund ask for is issued
+// by the pension confirmation of the same application. The guide, the form
+// and the receipt say so instead of asking the resident to bring it, and
+// the tracking page names the case that will issue it.
+func TestWebBundleMaterialIssuedWithin(t *testing.T) {
+	e := newWebEnv(t)
+	issued := "由本次申请的“退休养老待遇确认”出具后自动共享"
+	e.agent(t).get("/bundles/BD-RETIRE").want(200).see(issued)
+
+	clerk := e.agent(t).login("clerk")
+	clerk.get("/window").want(200)
+	clerk.post("/window/identify", url.Values{"subject": {"natural"}, "id_number": {idNumber("440604", "19650601", 5)},
+		"name": {"陈建国"}, "phone": {"13900002222"}}).want(303).follow().want(200)
+	clerk.get("/window/apply?bundle=BD-RETIRE").want(200).see(issued)
+	clerk.post("/window/intake", url.Values{"bundle": {"BD-RETIRE"}, "delivery": {"counter"},
+		"material": {"application_form", "personnel_file", "ss_card", "bank_card"}}).want(200).
+		see("受理回执", "本次申请内出具，无需提交", "待本次申请的其他事项出具所需证照后开始计算").
+		notSee("一次性告知书")
+	hrss := clerk.match(`退休养老待遇核定表——由“退休养老待遇确认”（办件 (\d+)）出具`)
+	code := clerk.match(`class="vcode">([A-Z0-9]+)<`)
+	numbers := regexp.MustCompile(`class="caseno">(\d+)<`).FindAllStringSubmatch(clerk.last, -1)
+	if len(numbers) != 3 || numbers[0][1] != hrss {
+		t.Fatalf("receipt case numbers %v; want three, the first (%s) the pension confirmation", numbers, hrss)
+	}
+
+	// The resident tracks the medical insurance case: nothing to bring,
+	// the decision is coming from the pension confirmation.
+	med := numbers[1][1]
+	e.agent(t).get("/track?"+url.Values{"number": {med}, "code": {code}}.Encode()).want(200).
+		see("本次申请内出具，无需提交", "办件 "+hrss).notSee("一次性告知：请补齐以下材料")
 }

@@ -125,6 +125,7 @@ func (db *DB) Intake(ctx context.Context, req onedoor.IntakeRequest) (*onedoor.R
 			bundleNo = "BD" + n
 			receipt.Bundle = bundleNo
 		}
+		var taken []workflow.Issuer
 		for _, m := range matters {
 			if err := db.checkEligible(m, attrs); err != nil {
 				return err
@@ -156,6 +157,12 @@ func (db *DB) Intake(ctx context.Context, req onedoor.IntakeRequest) (*onedoor.R
 				return err
 			}
 			receipt.Cases = append(receipt.Cases, receiptCase(&c, m))
+			taken = append(taken, workflow.Issuer{Case: &c, Matter: m})
+		}
+		// What one case of the bundle will issue, its siblings do not ask for.
+		for i := range receipt.Cases {
+			rc := &receipt.Cases[i]
+			rc.Notice, rc.Coming = workflow.FromBundle(*taken[i].Case, rc.Notice, taken)
 		}
 		return nil
 	})
@@ -476,9 +483,15 @@ func (db *DB) FindCases(ctx context.Context, f onedoor.CaseFilter) ([]*onedoor.C
 		f.Limit = 100
 	}
 	q += " ORDER BY CASE WHEN step_due = '' THEN '9999' ELSE step_due END, id LIMIT " + arg(f.Limit) + " OFFSET " + arg(max(f.Offset, 0))
-	rows, err := db.read.QueryContext(ctx, q, args...)
+	return queryCases(ctx, db.read, "find cases", q, args...)
+}
+
+// queryCases runs a query selecting the id and state of cases, and reads
+// the cases; what names the query in errors.
+func queryCases(ctx context.Context, q querier, what, query string, args ...any) ([]*onedoor.Case, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, internal("find cases", err)
+		return nil, internal(what, err)
 	}
 	defer rows.Close()
 	var out []*onedoor.Case
@@ -489,7 +502,10 @@ func (db *DB) FindCases(ctx context.Context, f onedoor.CaseFilter) ([]*onedoor.C
 		}
 		out = append(out, c)
 	}
-	return out, internal("find cases", rows.Err())
+	if err := rows.Err(); err != nil {
+		return nil, internal(what, err)
+	}
+	return out, nil
 }
 
 // Events returns the events of a case, oldest first.
@@ -574,22 +590,9 @@ var systemActor = onedoor.Actor{Role: onedoor.RoleSystem, Name: "Onedoor"}
 // transaction that issued the licence, and each goes on as the workflow
 // says — accepted, its clock started, when it was the last thing awaited.
 func (tx *Tx) passLicence(issuer *onedoor.Case, lic *onedoor.Licence) error {
-	rows, err := tx.QueryContext(tx.ctx, `SELECT id, state FROM cases WHERE bundle = $1 AND id <> $2 ORDER BY id`, issuer.Bundle, issuer.ID)
+	cs, err := bundleCases(tx.ctx, tx, issuer.Bundle, issuer.ID)
 	if err != nil {
-		return internal("bundle cases", err)
-	}
-	var cs []*onedoor.Case
-	for rows.Next() {
-		c, err := scanCase(rows)
-		if err != nil {
-			rows.Close()
-			return internal("scan case", err)
-		}
-		cs = append(cs, c)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return internal("bundle cases", err)
+		return err
 	}
 	for _, c := range cs {
 		switch c.Status {
@@ -621,6 +624,35 @@ func (tx *Tx) passLicence(issuer *onedoor.Case, lic *onedoor.Licence) error {
 	return nil
 }
 
+// bundleCases loads the cases of a bundle application, in the order they
+// were taken, leaving out the case with id except.
+func bundleCases(ctx context.Context, q querier, bundle string, except int64) ([]*onedoor.Case, error) {
+	return queryCases(ctx, q, "bundle cases", `SELECT id, state FROM cases WHERE bundle = $1 AND id <> $2 ORDER BY id`, bundle, except)
+}
+
+// comingFrom splits what a case of a bundle awaits: what the applicant is
+// to bring, and what another case of the bundle, still open, will issue
+// as an e-licence and pass on (passLicence).
+func (db *DB) comingFrom(ctx context.Context, q querier, c *onedoor.Case, notice []onedoor.Material) ([]onedoor.Material, []onedoor.Forthcoming, error) {
+	if c.Bundle == "" || len(notice) == 0 {
+		return notice, nil, nil
+	}
+	cs, err := bundleCases(ctx, q, c.Bundle, c.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	var issuers []workflow.Issuer
+	for _, s := range cs {
+		m, err := db.matter(s.Matter, s.MatterVersion)
+		if err != nil {
+			return nil, nil, err
+		}
+		issuers = append(issuers, workflow.Issuer{Case: s, Matter: m})
+	}
+	rest, coming := workflow.FromBundle(*c, notice, issuers)
+	return rest, coming, nil
+}
+
 // DeliverBundle hands over the results of all the cases of a bundle at once;
 // it is refused until every one of them is completed (rejected ones aside).
 func (db *DB) DeliverBundle(ctx context.Context, bundle string, cmd onedoor.Command) ([]*onedoor.Case, error) {
@@ -628,20 +660,10 @@ func (db *DB) DeliverBundle(ctx context.Context, bundle string, cmd onedoor.Comm
 	var out []*onedoor.Case
 	err := db.update(ctx, func(tx *Tx) error {
 		out = out[:0]
-		rows, err := tx.QueryContext(tx.ctx, `SELECT id, state FROM cases WHERE bundle = $1 ORDER BY id`, bundle)
+		cs, err := bundleCases(tx.ctx, tx, bundle, 0)
 		if err != nil {
-			return internal("bundle cases", err)
+			return err
 		}
-		var cs []*onedoor.Case
-		for rows.Next() {
-			c, err := scanCase(rows)
-			if err != nil {
-				rows.Close()
-				return internal("scan case", err)
-			}
-			cs = append(cs, c)
-		}
-		rows.Close()
 		if len(cs) == 0 {
 			return onedoor.Errorf(onedoor.ENOTFOUND, "No bundle with number %q exists.", bundle)
 		}
@@ -711,10 +733,14 @@ func (db *DB) Tracking(ctx context.Context, c *onedoor.Case) (*onedoor.Tracking,
 	if err != nil {
 		return nil, err
 	}
+	awaiting, coming, err := db.comingFrom(ctx, db.read, c, workflow.Notice(*c, m))
+	if err != nil {
+		return nil, err
+	}
 	t := &onedoor.Tracking{
 		Number: c.Number, Matter: m.Code, Name: m.Name, Status: c.Status, StatusText: m.StatusText(c.Status),
 		Due: c.Due, Delivery: c.Delivery, TrackingNo: c.TrackingNo, Licence: c.Licence,
-		Awaiting: workflow.Notice(*c, m), Timeline: onedoor.Timeline(m, events),
+		Awaiting: awaiting, Coming: coming, Timeline: onedoor.Timeline(m, events),
 	}
 	if !c.Status.Final() && c.Step < len(m.Steps) {
 		s := m.Steps[c.Step]

@@ -247,6 +247,11 @@ func parseTS(s string) (time.Time, error) {
 }
 
 // internal wraps an unexpected database error so that it is logged, not shown.
+// querier is a database or a transaction, to read from.
+type querier interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}
+
 func internal(op string, err error) error {
 	if err == nil {
 		return nil

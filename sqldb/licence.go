@@ -25,9 +25,7 @@ func scanLicence(row interface{ Scan(...any) error }) (*onedoor.Licence, error) 
 	return &l, nil
 }
 
-func queryLicences(ctx context.Context, q interface {
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, subject onedoor.SubjectType, holder int64) ([]onedoor.Licence, error) {
+func queryLicences(ctx context.Context, q querier, subject onedoor.SubjectType, holder int64) ([]onedoor.Licence, error) {
 	rows, err := q.QueryContext(ctx, `SELECT `+licenceColumns+` FROM licences WHERE subject = $1 AND holder_id = $2 ORDER BY id`, string(subject), holder)
 	if err != nil {
 		return nil, internal("query licences", err)

@@ -75,3 +75,54 @@ func TestSupplyByLicence(t *testing.T) {
 		t.Errorf("last material by licence: %s accepted %v", n3.Status, n3.AcceptedAt)
 	}
 }
+
+// TestFromBundle: what a case of a bundle awaits is split into what the
+// applicant brings and what a sibling still open will issue — and only
+// that: a sibling of another applicant or bundle, a completed or rejected
+// one, or a material no e-licence replaces stay on the notice.
+func TestFromBundle(t *testing.T) {
+	pension := onedoor.Material{Code: "pension_decision", Licence: "pension_decision"}
+	card := onedoor.Material{Code: "bank_card"}
+	idcard := onedoor.Material{Code: "id", Licence: "resident_id"}
+	issuing := &onedoor.Matter{Code: "HRSS-001", Name: onedoor.Text{Zh: "退休养老待遇确认"}, Result: onedoor.Result{Licence: "pension_decision"}}
+	other := &onedoor.Matter{Code: "MED-020", Result: onedoor.Result{Licence: "medical_decision"}}
+	waiting := onedoor.Case{Number: "N2", Bundle: "BD1", Subject: onedoor.Natural, ApplicantID: 5}
+	sibling := func(number string, status onedoor.Status, change func(*onedoor.Case)) *onedoor.Case {
+		c := &onedoor.Case{Number: number, Bundle: "BD1", Subject: onedoor.Natural, ApplicantID: 5, Status: status}
+		if change != nil {
+			change(c)
+		}
+		return c
+	}
+	notice := []onedoor.Material{pension, card, idcard}
+	for _, tc := range []struct {
+		name    string
+		issuers []workflow.Issuer
+		coming  bool
+	}{
+		{"an open sibling issues it", []workflow.Issuer{{Case: sibling("N3", onedoor.StatusInProgress, nil), Matter: other}, {Case: sibling("N1", onedoor.StatusReceived, nil), Matter: issuing}}, true},
+		{"the sibling is approved, not yet completed", []workflow.Issuer{{Case: sibling("N1", onedoor.StatusApproved, nil), Matter: issuing}}, true},
+		{"no sibling issues it", []workflow.Issuer{{Case: sibling("N3", onedoor.StatusInProgress, nil), Matter: other}}, false},
+		{"the sibling is completed", []workflow.Issuer{{Case: sibling("N1", onedoor.StatusCompleted, nil), Matter: issuing}}, false},
+		{"the sibling is rejected", []workflow.Issuer{{Case: sibling("N1", onedoor.StatusRejected, nil), Matter: issuing}}, false},
+		{"another applicant's case", []workflow.Issuer{{Case: sibling("N1", onedoor.StatusInProgress, func(c *onedoor.Case) { c.ApplicantID = 6 }), Matter: issuing}}, false},
+		{"another bundle", []workflow.Issuer{{Case: sibling("N1", onedoor.StatusInProgress, func(c *onedoor.Case) { c.Bundle = "BD2" }), Matter: issuing}}, false},
+		{"the case itself", []workflow.Issuer{{Case: &waiting, Matter: issuing}}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bring, coming := workflow.FromBundle(waiting, notice, tc.issuers)
+			want := notice
+			if tc.coming {
+				want = []onedoor.Material{card, idcard}
+				if len(coming) != 1 || coming[0].Material != pension || coming[0].From != "N1" || coming[0].Matter != "HRSS-001" || coming[0].Name.Zh != "退休养老待遇确认" {
+					t.Errorf("coming %+v; want the pension decision from N1 (HRSS-001)", coming)
+				}
+			} else if len(coming) != 0 {
+				t.Errorf("coming %+v; want nothing", coming)
+			}
+			if !reflect.DeepEqual(bring, want) {
+				t.Errorf("to bring %+v; want %+v", bring, want)
+			}
+		})
+	}
+}

@@ -137,6 +137,42 @@ func Notice(c onedoor.Case, m *onedoor.Matter) []onedoor.Material {
 	return out
 }
 
+// Issuer is a case of a bundle application with its matter, which may
+// issue an e-licence another case of the bundle awaits.
+type Issuer struct {
+	Case   *onedoor.Case
+	Matter *onedoor.Matter
+}
+
+// FromBundle splits the notice of case c (Notice) into what the applicant
+// is to bring and what another case of its bundle will issue: a material
+// satisfied by an e-licence (Material.Licence) that a sibling's matter
+// issues as its result, while that sibling is neither completed nor
+// rejected. A licence a completed sibling issued was passed on already;
+// one a rejected sibling will never issue is the applicant's to bring.
+func FromBundle(c onedoor.Case, notice []onedoor.Material, issuers []Issuer) (bring []onedoor.Material, coming []onedoor.Forthcoming) {
+	for _, x := range notice {
+		from := -1
+		for i, is := range issuers {
+			s := is.Case
+			if x.Licence == "" || s.Number == c.Number || s.Bundle != c.Bundle ||
+				s.Subject != c.Subject || s.ApplicantID != c.ApplicantID ||
+				s.Status == onedoor.StatusCompleted || s.Status.Final() || is.Matter.Result.Licence != x.Licence {
+				continue
+			}
+			from = i
+			break
+		}
+		if from < 0 {
+			bring = append(bring, x)
+			continue
+		}
+		is := issuers[from]
+		coming = append(coming, onedoor.Forthcoming{Material: x, From: is.Case.Number, Matter: is.Matter.Code, Name: is.Matter.Name})
+	}
+	return bring, coming
+}
+
 // checkMatter refuses a matter that is not the one the case was accepted
 // under: the service loaded the wrong definition.
 func checkMatter(c onedoor.Case, m *onedoor.Matter) error {
