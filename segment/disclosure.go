@@ -127,24 +127,14 @@ type heldBase struct {
 type release struct {
 	card uint64
 	key  string
-	base *heldBase                               // nil when set is kept
-	set  *roaring.Bitmap                         // small sets are kept made
-	make func(*roaring.Bitmap) []*roaring.Bitmap // big ones: the parts of their intersection, from base
+	base *heldBase
+	make func(*roaring.Bitmap) []*roaring.Bitmap // the parts of the set's intersection, from base
 	head []uint32                                // the least members, as shown
 	size uint64
 }
 
-// keepSmall is the largest set the guard keeps made rather than as a
-// recipe: two bytes a member at most.
-const keepSmall = 1 << 16
-
 // parts is the remembered set as parts to intersect.
-func (r *release) parts() []*roaring.Bitmap {
-	if r.set != nil {
-		return []*roaring.Bitmap{r.set}
-	}
-	return r.make(r.base.bm)
-}
+func (r *release) parts() []*roaring.Bitmap { return r.make(r.base.bm) }
 
 // interCard is the size of the intersection of parts, made from the
 // smallest part up, so a small part keeps every step small.
@@ -198,15 +188,15 @@ type headRef struct {
 	pos int
 }
 
-// conflicts reports whether the set of card members, the intersection of
-// the parts parts() returns, is nested with a remembered set of 1 to k-1
-// members more or fewer. Sizes are those shown (the remembered number, not
-// what its set may have become since); nesting is of the sets as they are,
+// conflicts reports whether the set of card members whose least members
+// are head (headLen of them, or all), the intersection of the parts
+// parts() returns, is nested with a remembered set of 1 to k-1 members
+// more or fewer. Sizes are those shown (the remembered number, not what
+// its set may have become since); nesting is of the sets as they are,
 // found among the remembered sets of a near size through their least
-// members (headLen) and decided by counting the intersection from its
-// smallest part up. A small set is made once (made()) when a remembered
-// one may be nested with it; a big one is left as its parts.
-func (g *Guard) conflicts(card uint64, k int, parts func() []*roaring.Bitmap, made func() *roaring.Bitmap) bool {
+// members and decided by counting the intersection of both sets' parts
+// from the smallest part up. Neither set is made unless it is one part.
+func (g *Guard) conflicts(card uint64, k int, head []uint32, parts func() []*roaring.Bitmap) bool {
 	if g == nil || card == 0 {
 		return false
 	}
@@ -223,9 +213,7 @@ func (g *Guard) conflicts(card uint64, k int, parts func() []*roaring.Bitmap, ma
 		if r.card < lo || r.card > hi || r.card == card {
 			return false
 		}
-		if s == nil && card <= keepSmall {
-			s = []*roaring.Bitmap{made()}
-		} else if s == nil {
+		if s == nil {
 			s = parts()
 		}
 		return interCard(append(slices.Clone(s), r.parts()...)) == min(card, r.card)
@@ -240,9 +228,9 @@ func (g *Guard) conflicts(card uint64, k int, parts func() []*roaring.Bitmap, ma
 		}
 		return false
 	}
-	h := headOf(parts(), k)
+	h := head[:min(k, len(head))]
 	if len(h) == 0 {
-		return false // the set is empty now
+		return false
 	}
 	// A larger remembered set holding this one has its least member among
 	// its own k least.
@@ -295,11 +283,28 @@ func headOf(parts []*roaring.Bitmap, n int) []uint32 {
 	return out
 }
 
-// remember records a shown number of card people: the set now() returns
-// (made already for the question), which later() makes again from base,
-// whose content key is bk (contentKey). key names the set within its base
-// (the same key for the same base content is remembered once).
-func (g *Guard) remember(card uint64, base *roaring.Bitmap, bk uint64, key string, now func() *roaring.Bitmap, later func(*roaring.Bitmap) []*roaring.Bitmap) {
+// leastOf merges the least members of two disjoint sets into the
+// headLen least of their union.
+func leastOf(a, b []uint32) []uint32 {
+	out := make([]uint32, 0, min(len(a)+len(b), headLen))
+	for len(out) < headLen && (len(a) > 0 || len(b) > 0) {
+		switch {
+		case len(b) == 0 || len(a) > 0 && a[0] < b[0]:
+			out, a = append(out, a[0]), a[1:]
+		case len(a) == 0 || b[0] < a[0]:
+			out, b = append(out, b[0]), b[1:]
+		default: // in both: once
+			out, a, b = append(out, a[0]), a[1:], b[1:]
+		}
+	}
+	return out
+}
+
+// remember records a shown number of card people whose least members are
+// head: the set later() makes from base, whose content key is bk
+// (contentKey). key names the set within its base (the same key for the
+// same base content is remembered once).
+func (g *Guard) remember(card uint64, base *roaring.Bitmap, bk uint64, key string, head []uint32, later func(*roaring.Bitmap) []*roaring.Bitmap) {
 	if g == nil || card == 0 {
 		return
 	}
@@ -307,24 +312,15 @@ func (g *Guard) remember(card uint64, base *roaring.Bitmap, bk uint64, key strin
 	if g.seen[key] {
 		return
 	}
-	r := &release{card: card, key: key}
-	if card <= keepSmall {
-		r.set = now().Clone()
-		r.set.RunOptimize()
-		r.head = headOf([]*roaring.Bitmap{r.set}, headLen)
-		r.size = r.set.GetSizeInBytes()
-	} else {
-		hb := g.bases[bk]
-		if hb == nil {
-			hb = &heldBase{key: bk, bm: base}
-			g.bases[bk] = hb
-			g.used += base.GetSizeInBytes()
-		}
-		hb.n++
-		r.base, r.make = hb, later
-		r.head = headOf(later(base), headLen)
+	hb := g.bases[bk]
+	if hb == nil {
+		hb = &heldBase{key: bk, bm: base}
+		g.bases[bk] = hb
+		g.used += base.GetSizeInBytes()
 	}
-	r.size += 96 + uint64(len(r.head))*48
+	hb.n++
+	r := &release{card: card, key: key, base: hb, make: later, head: slices.Clone(head)}
+	r.size = 160 + uint64(len(r.head))*48
 	g.used += r.size
 	g.seen[key] = true
 	g.byCard[card] = append(g.byCard[card], r)
@@ -343,11 +339,10 @@ func (g *Guard) forget() {
 	g.order = g.order[1:]
 	delete(g.seen, old.key)
 	g.used -= old.size
-	if hb := old.base; hb != nil {
-		if hb.n--; hb.n == 0 {
-			delete(g.bases, hb.key)
-			g.used -= hb.bm.GetSizeInBytes()
-		}
+	hb := old.base
+	if hb.n--; hb.n == 0 {
+		delete(g.bases, hb.key)
+		g.used -= hb.bm.GetSizeInBytes()
 	}
 	g.byCard[old.card] = slices.DeleteFunc(g.byCard[old.card], func(x *release) bool { return x == old })
 	if len(g.byCard[old.card]) == 0 {
@@ -483,6 +478,7 @@ type ptable struct {
 	vals     []int64
 	sup      []bool
 	lin      *linsys
+	heads    [][]uint32                 // entry → its least members (headLen), with a guard
 	sets     map[int]*roaring.Bitmap    // entry → its people (set)
 	vsets    map[[2]int]*roaring.Bitmap // dimension, coordinate → its people (valueSet)
 	withheld bool                       // every cell withheld; lin is not kept
@@ -574,11 +570,13 @@ func (r *request) table(base *roaring.Bitmap, dims []*dimension) (*ptable, error
 	}
 	t.vals = make([]int64, size)
 	t.sup = make([]bool, size)
-	// Interior counts.
+	t.heads = make([][]uint32, size)
+	// Interior counts, and the least members of each entry for the guard.
 	if len(dims) == 0 {
 		t.vals[0] = int64(base.GetCardinality())
+		t.heads[0] = headOf([]*roaring.Bitmap{base}, headLen)
 	} else {
-		cnt, ns := ix.counts(base, dims)
+		cnt, ns, hd := ix.countsHeads(base, dims, r.p.Guard != nil)
 		for e := range size {
 			if !t.interior(e) {
 				continue
@@ -588,6 +586,9 @@ func (r *request) table(base *roaring.Bitmap, dims []*dimension) (*ptable, error
 				k = k*ns[i] + t.dims[i].leaves[c]
 			}
 			t.vals[e] = cnt[k]
+			if hd != nil {
+				t.heads[e] = hd[k]
+			}
 		}
 		// Margins, one dimension at a time.
 		for i, d := range t.dims {
@@ -603,10 +604,12 @@ func (r *request) table(base *roaring.Bitmap, dims []*dimension) (*ptable, error
 						continue
 					}
 					var s int64
+					var h []uint32
 					for _, kc := range kids {
 						s += t.vals[e+(kc-a)*t.stride[i]]
+						h = leastOf(h, t.heads[e+(kc-a)*t.stride[i]])
 					}
-					t.vals[e] = s
+					t.vals[e], t.heads[e] = s, h
 				}
 			}
 		}
@@ -650,7 +653,7 @@ func (r *request) table(base *roaring.Bitmap, dims []*dimension) (*ptable, error
 		v := t.vals[e]
 		if v > 0 && v < int64(r.k) {
 			t.sup[e] = true
-		} else if v > 0 && r.p.Guard.conflicts(uint64(v), r.k, func() []*roaring.Bitmap { return t.parts(e) }, func() *roaring.Bitmap { return t.set(e) }) {
+		} else if v > 0 && r.p.Guard.conflicts(uint64(v), r.k, t.heads[e], func() []*roaring.Bitmap { return t.parts(e) }) {
 			t.sup[e] = true
 		}
 	}
@@ -970,6 +973,15 @@ func (t *ptable) recipe(es []int) func(base *roaring.Bitmap) []*roaring.Bitmap {
 		}
 		return []*roaring.Bitmap{roaring.FastOr(sets...)}
 	}
+}
+
+// headOf is the least members of the sum of entries es (disjoint).
+func (t *ptable) headOf(es []int) []uint32 {
+	var h []uint32
+	for _, e := range es {
+		h = leastOf(h, t.heads[e])
+	}
+	return h
 }
 
 // unionSet is the set of people of a sum of entries.

@@ -487,3 +487,25 @@ func TestProtectedEverywhere(t *testing.T) {
 	}
 	t.Logf("%d numbers, %d withheld", len(nums), withheld)
 }
+
+// TestProtectedTableHeads: the least members the guard finds remembered
+// sets by are gathered while a protected table is counted, and merged up
+// into its margins; for every entry of tables of one, two and three
+// dimensions (with street subtotals of communities) they are the least
+// members of the entry's people, and the counts match.
+func TestProtectedTableHeads(t *testing.T) {
+	ix := buildIndex(t, sqliteDistrict(t, districtPeople, districtSeed).DB)
+	for _, q := range []segment.Query{
+		{Segment: &segment.Expr{Matter: "*", Year: 2026}, Result: "breakdown", By: []string{"community"}},
+		{Segment: &segment.Expr{Attr: "age", Min: ptr(70)}, Result: "breakdown", By: []string{"community"}},
+		{Segment: &segment.Expr{Matter: "MED-001"}, Result: "breakdown", By: []string{"street", "age5"}},
+		{Segment: &segment.Expr{Not: &segment.Expr{Matter: "PSB-007"}}, Result: "breakdown", By: []string{"community", "sex"}},
+		{Result: "breakdown", By: []string{"street", "residency"}, Segment: &segment.Expr{Attr: "sex", Eq: ptr(segment.Value("F"))}},
+	} {
+		n, err := segment.CheckTableHeads(ix, q)
+		if err != nil {
+			t.Fatalf("%s by %v: %v", describe(q.Segment), q.By, err)
+		}
+		t.Logf("%s by %v: %d entries agree", describe(q.Segment), q.By, n)
+	}
+}

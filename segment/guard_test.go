@@ -2,6 +2,7 @@ package segment
 
 import (
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -25,7 +26,7 @@ func TestGuardFindsEveryNestedPair(t *testing.T) {
 				b := roaring.New()
 				n := k + rng.IntN(200)
 				if rng.IntN(20) == 0 {
-					n = keepSmall + 1 + rng.IntN(3000) // a recipe
+					n = 70000 + rng.IntN(3000) // across containers
 				}
 				span := uint32(n * (1 + rng.IntN(8)))
 				lo := uint32(rng.IntN(1 << 20))
@@ -88,12 +89,11 @@ func TestGuardFindsEveryNestedPair(t *testing.T) {
 					s = random()
 				}
 				card := s.GetCardinality()
-				// Big sets come as two parts whose intersection they are.
+				// Sets come as two parts whose intersection they are.
 				extra := roaring.New()
 				extra.AddRange(0, 1<<22)
 				parts := func() []*roaring.Bitmap { return []*roaring.Bitmap{s, extra} }
-				made := func() *roaring.Bitmap { return s }
-				got := g.conflicts(card, k, parts, made)
+				got := g.conflicts(card, k, least(s), parts)
 				checked++
 				if w := want(s); got != w {
 					t.Fatalf("set %d (%d members, least %d): conflicts = %v, want %v", i, card, s.Minimum(), got, w)
@@ -103,8 +103,8 @@ func TestGuardFindsEveryNestedPair(t *testing.T) {
 					continue
 				}
 				base := s.Clone()
-				g.remember(card, base, g.contentKey(base), strconv.Itoa(i), made,
-					func(b *roaring.Bitmap) []*roaring.Bitmap { return []*roaring.Bitmap{b} })
+				g.remember(card, base, g.contentKey(base), strconv.Itoa(i), least(s),
+					func(b *roaring.Bitmap) []*roaring.Bitmap { return []*roaring.Bitmap{b, extra} })
 				shown = append(shown, s)
 			}
 			if conflicts < checked/10 || conflicts == checked {
@@ -125,19 +125,43 @@ func TestGuardForgetsOldestFirst(t *testing.T) {
 	}
 	g := NewGuard(1) // over budget with the second set
 	for i, b := range []*roaring.Bitmap{set(0, 100), set(1000, 100)} {
-		g.remember(b.GetCardinality(), b, g.contentKey(b), strconv.Itoa(i), func() *roaring.Bitmap { return b },
+		g.remember(b.GetCardinality(), b, g.contentKey(b), strconv.Itoa(i), least(b),
 			func(x *roaring.Bitmap) []*roaring.Bitmap { return []*roaring.Bitmap{x} })
 	}
 	if g.Remembered() != 1 || len(g.heads) != headLen || len(g.byCard) != 1 {
 		t.Fatalf("after forgetting: %d remembered, %d least members indexed, %d sizes", g.Remembered(), len(g.heads), len(g.byCard))
 	}
 	conflicts := func(b *roaring.Bitmap) bool {
-		return g.conflicts(b.GetCardinality(), 10, func() []*roaring.Bitmap { return []*roaring.Bitmap{b} }, func() *roaring.Bitmap { return b })
+		return g.conflicts(b.GetCardinality(), 10, least(b), func() []*roaring.Bitmap { return []*roaring.Bitmap{b} })
 	}
 	if conflicts(set(0, 95)) {
 		t.Fatal("a subset of the forgotten set conflicts")
 	}
 	if !conflicts(set(1000, 95)) {
 		t.Fatal("a subset of the kept set does not conflict")
+	}
+}
+
+// least is the headLen least members of b.
+func least(b *roaring.Bitmap) []uint32 {
+	all := b.ToArray()
+	return all[:min(len(all), headLen)]
+}
+
+// TestLeastOf checks the merge of least members against the union made.
+func TestLeastOf(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 200 {
+		a, b := roaring.New(), roaring.New()
+		for range rng.IntN(40) {
+			a.Add(rng.Uint32N(200))
+		}
+		for range rng.IntN(40) {
+			b.Add(rng.Uint32N(200))
+		}
+		got, want := leastOf(least(a), least(b)), least(roaring.Or(a, b))
+		if !slices.Equal(got, want) {
+			t.Fatalf("leastOf(%v, %v) = %v; want %v", least(a), least(b), got, want)
+		}
 	}
 }

@@ -317,8 +317,7 @@ func (r *request) value(t *ptable, coords [][]int) Num {
 	if v < int64(r.k) {
 		return Num{Suppressed: true}
 	}
-	made := func() *roaring.Bitmap { return t.unionSet(es) }
-	if r.p.Guard.conflicts(uint64(v), r.k, func() []*roaring.Bitmap { return []*roaring.Bitmap{made()} }, made) {
+	if r.p.Guard.conflicts(uint64(v), r.k, t.headOf(es), func() []*roaring.Bitmap { return []*roaring.Bitmap{t.unionSet(es)} }) {
 		return Num{Suppressed: true}
 	}
 	r.release(t, es, uint64(v))
@@ -336,7 +335,7 @@ func (r *request) release(t *ptable, es []int, card uint64) {
 		bk = r.p.Guard.contentKey(t.base)
 		r.keys[t.base] = bk
 	}
-	r.p.Guard.remember(card, t.base, bk, key, func() *roaring.Bitmap { return t.unionSet(es) }, t.recipe(es))
+	r.p.Guard.remember(card, t.base, bk, key, t.headOf(es), t.recipe(es))
 }
 
 func dimsOf2(t *ptable) []*dimension {

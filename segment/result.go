@@ -284,6 +284,14 @@ var belongsTo = map[string]string{"by": "breakdown", "matter": "trend", "event":
 // counts counts set by the value numbers of dims: out[v1*n2+v2], with n
 // the number of labels of each dimension.
 func (ix *Index) counts(set *roaring.Bitmap, dims []*dimension) ([]int64, []int) {
+	out, ns, _ := ix.countsHeads(set, dims, false)
+	return out, ns
+}
+
+// countsHeads is counts, and with heads the headLen least members of each
+// cell as well (what the disclosure guard indexes sets by), gathered in
+// the same pass: members come in ascending order.
+func (ix *Index) countsHeads(set *roaring.Bitmap, dims []*dimension, heads bool) ([]int64, []int, [][]uint32) {
 	ns := make([]int, len(dims))
 	total := 1
 	for i, d := range dims {
@@ -291,6 +299,10 @@ func (ix *Index) counts(set *roaring.Bitmap, dims []*dimension) ([]int64, []int)
 		total *= ns[i]
 	}
 	out := make([]int64, total)
+	var hd [][]uint32
+	if heads {
+		hd = make([][]uint32, total)
+	}
 	buf := make([]uint32, 4096)
 	codes := make([][]int32, len(dims))
 	for i := range codes {
@@ -307,14 +319,21 @@ func (ix *Index) counts(set *roaring.Bitmap, dims []*dimension) ([]int64, []int)
 		}
 		switch len(dims) {
 		case 1:
-			for _, c := range codes[0][:n] {
+			for j, c := range codes[0][:n] {
 				out[c]++
+				if hd != nil && len(hd[c]) < headLen {
+					hd[c] = append(hd[c], buf[j])
+				}
 			}
 		case 2:
 			n2 := int32(ns[1])
 			c2 := codes[1][:n]
 			for j, c := range codes[0][:n] {
-				out[c*n2+c2[j]]++
+				k := c*n2 + c2[j]
+				out[k]++
+				if hd != nil && len(hd[k]) < headLen {
+					hd[k] = append(hd[k], buf[j])
+				}
 			}
 		default:
 			for j := range n {
@@ -323,10 +342,13 @@ func (ix *Index) counts(set *roaring.Bitmap, dims []*dimension) ([]int64, []int)
 					k = k*ns[i] + int(codes[i][j])
 				}
 				out[k]++
+				if hd != nil && len(hd[k]) < headLen {
+					hd[k] = append(hd[k], buf[j])
+				}
 			}
 		}
 	}
-	return out, ns
+	return out, ns, hd
 }
 
 // newTable is a table by dims with no rows yet: its lists are empty, not
