@@ -42,10 +42,15 @@ package segment
 //  4. No nested differences. Every shown number is the size of a set of
 //     people, and the Guard remembers these sets (across all protected
 //     users of one server, within its memory budget, oldest forgotten
-//     first; restarting forgets). A number is withheld if its set and a
-//     remembered one are nested (one contains the other) and differ by 1
-//     to k-1 people: count(A) - count(A and B) cannot reveal a small
-//     "A and not B", whichever two questions A and B are.
+//     first; restarting forgets) as recipes on their table's base, known
+//     by content, and indexes them by their least members. A number is
+//     withheld if its set and a remembered one are nested (one contains
+//     the other) and the numbers differ by 1 to k-1 people: count(A) -
+//     count(A and B) cannot reveal a small "A and not B", whichever two
+//     questions A and B are. (Nested sets whose sizes differ by fewer than
+//     k have the smaller's least member among the larger's k least, so
+//     the index finds every such pair; the tests check it against the
+//     definition.)
 //
 // What is not guaranteed: differences over three or more numbers from
 // different tables whose sets are not nested (count(A) - count(B) -
@@ -100,8 +105,11 @@ const maxUnknowns = 1500
 
 // Guard remembers the sets behind the numbers shown under protection. A
 // set is kept as its recipe — the base population of its table (shared by
-// every number of the table) and a function that makes the set from it —
-// and made again only when a new number's size comes within k of it.
+// every number of the table) and a function giving the bitmaps whose
+// intersection is the set — with its size and its least members (headLen),
+// and its intersection with a new number's set is counted only when their
+// sizes differ by less than k and their least members say they may be
+// nested.
 //
 // Bases are known by their content (a 64-bit hash of their members), not
 // by where they sit in memory: the same question asked again computes its
