@@ -64,6 +64,7 @@ package segment
 
 import (
 	"context"
+	"fmt"
 	"hash/maphash"
 	"math"
 	"slices"
@@ -584,7 +585,7 @@ func (r *request) table(base *roaring.Bitmap, dims []*dimension) (*ptable, error
 		t.vals[0] = int64(base.GetCardinality())
 		t.heads[0] = headOf([]*roaring.Bitmap{base}, headLen)
 	} else {
-		cnt, ns, hd := ix.countsHeads(base, dims, r.p.Guard != nil)
+		cnt, ns, hd := ix.tableCounts(base, dims, r.p.Guard != nil)
 		for e := range size {
 			if !t.interior(e) {
 				continue
@@ -668,6 +669,30 @@ func (r *request) table(base *roaring.Bitmap, dims []*dimension) (*ptable, error
 	r.secondary(t)
 	r.tables[key] = t
 	return t, nil
+}
+
+// tableCounts is countsHeads, from the cache for the whole population
+// (the base of every question that only fixes attributes: "aged 70 and
+// over, by community"), which changes only with the people.
+func (ix *Index) tableCounts(base *roaring.Bitmap, dims []*dimension, heads bool) ([]int64, []int, [][]uint32) {
+	type counted struct {
+		cnt []int64
+		ns  []int
+		hd  [][]uint32
+	}
+	count := func() counted {
+		cnt, ns, hd := ix.countsHeads(base, dims, heads)
+		return counted{cnt, ns, hd}
+	}
+	var c counted
+	switch base {
+	case ix.people.exists, ix.orgs.exists:
+		key := fmt.Sprintf("counts:%p:%s:%t", base, dimList(dims), heads)
+		c = cachedAs(ix, key, count)
+	default:
+		c = count()
+	}
+	return c.cnt, c.ns, c.hd
 }
 
 func dimList(dims []*dimension) string {

@@ -509,3 +509,37 @@ func TestProtectedTableHeads(t *testing.T) {
 		t.Logf("%s by %v: %d entries agree", describe(q.Segment), q.By, n)
 	}
 }
+
+// TestProtectedPopulationFollowsPeople: tables of the whole population
+// (a segment of attributes only) are counted once and kept until the
+// people change: residents added later are in the next answer.
+func TestProtectedPopulationFollowsPeople(t *testing.T) {
+	ix := segment.New(segment.Config{Reference: refDate})
+	add := func(from, n int64) {
+		for id := from; id < from+n; id++ {
+			ix.AddPerson(&onedoor.Person{ID: id, Sex: "F", Birth: refDate.AddDate(-75, 0, 0), Street: "祖庙街道", Community: "普君社区"})
+		}
+	}
+	add(1, 30)
+	ix.Finish(0)
+	p := protect()
+	q := segment.Query{Segment: &segment.Expr{Attr: "age", Min: ptr(70)}, Result: "breakdown", By: []string{"community"}}
+	cell := func() segment.Num {
+		t.Helper()
+		res := protQuery(t, ix, p, q)
+		if len(res.Table.Rows) != 1 {
+			t.Fatalf("rows %v; want the one community", res.Table.Rows)
+		}
+		return res.Table.RowTotals[0]
+	}
+	if n := cell(); n.Suppressed || n.V != 30 {
+		t.Fatalf("aged 70+ in 普君社区: %+v; want 30", n)
+	}
+	if n := cell(); n.Suppressed || n.V != 30 {
+		t.Fatalf("asked again: %+v; want 30", n)
+	}
+	add(31, 15)
+	if n := cell(); n.Suppressed || n.V != 45 {
+		t.Fatalf("after 15 more residents: %+v; want 45", n)
+	}
+}

@@ -155,28 +155,34 @@ type Index struct {
 	syncMu  sync.Mutex
 	behind  atomic.Int64 // a store head the index waited for in vain
 
-	// Derived attribute bitmaps (age ranges, complements) are cached
-	// until the people or organisations change.
+	// Derived attribute bitmaps (age ranges, complements) and counts of
+	// the whole population are cached until the people or organisations
+	// change.
 	attrVersion uint64
 	cacheMu     sync.Mutex
 	cacheVer    uint64
-	cache       map[string]*roaring.Bitmap
+	cache       map[string]any
 }
 
 // cached returns the bitmap f makes, from the cache while no attribute
 // has changed. Callers hold the index (read or write) lock and must not
 // change the result.
 func (ix *Index) cached(key string, f func() *roaring.Bitmap) *roaring.Bitmap {
+	return cachedAs(ix, key, f)
+}
+
+// cachedAs is cached for any value that depends on attributes only.
+func cachedAs[T any](ix *Index, key string, f func() T) T {
 	ix.cacheMu.Lock()
 	if ix.cache == nil || ix.cacheVer != ix.attrVersion || len(ix.cache) > 512 {
-		ix.cache, ix.cacheVer = map[string]*roaring.Bitmap{}, ix.attrVersion
+		ix.cache, ix.cacheVer = map[string]any{}, ix.attrVersion
 	}
-	b, ok := ix.cache[key]
+	v, ok := ix.cache[key]
 	ix.cacheMu.Unlock()
 	if ok {
-		return b
+		return v.(T)
 	}
-	b = f()
+	b := f()
 	ix.cacheMu.Lock()
 	if ix.cacheVer == ix.attrVersion {
 		ix.cache[key] = b
