@@ -495,19 +495,28 @@ func TestProtectedEverywhere(t *testing.T) {
 // members of the entry's people, and the counts match.
 func TestProtectedTableHeads(t *testing.T) {
 	ix := buildIndex(t, sqliteDistrict(t, districtPeople, districtSeed).DB)
-	for _, q := range []segment.Query{
-		{Segment: &segment.Expr{Matter: "*", Year: 2026}, Result: "breakdown", By: []string{"community"}},
-		{Segment: &segment.Expr{Attr: "age", Min: ptr(70)}, Result: "breakdown", By: []string{"community"}},
-		{Segment: &segment.Expr{Matter: "MED-001"}, Result: "breakdown", By: []string{"street", "age5"}},
-		{Segment: &segment.Expr{Not: &segment.Expr{Matter: "PSB-007"}}, Result: "breakdown", By: []string{"community", "sex"}},
-		{Result: "breakdown", By: []string{"street", "residency"}, Segment: &segment.Expr{Attr: "sex", Eq: ptr(segment.Value("F"))}},
-	} {
-		n, err := segment.CheckTableHeads(ix, q)
-		if err != nil {
-			t.Fatalf("%s by %v: %v", describe(q.Segment), q.By, err)
+	check := func(t *testing.T) {
+		for _, q := range protectedTableQueries {
+			n, err := segment.CheckTableHeads(ix, q)
+			if err != nil {
+				t.Fatalf("%s by %v: %v", describe(q.Segment), q.By, err)
+			}
+			t.Logf("%s by %v: %d entries agree", describe(q.Segment), q.By, n)
 		}
-		t.Logf("%s by %v: %d entries agree", describe(q.Segment), q.By, n)
 	}
+	t.Run("counted as the engine chooses", check)
+	t.Run("counted through the bitmaps", func(t *testing.T) {
+		defer segment.ForceBitmaps()()
+		check(t)
+	})
+}
+
+var protectedTableQueries = []segment.Query{
+	{Segment: &segment.Expr{Matter: "*", Year: 2026}, Result: "breakdown", By: []string{"community"}},
+	{Segment: &segment.Expr{Attr: "age", Min: ptr(70)}, Result: "breakdown", By: []string{"community"}},
+	{Segment: &segment.Expr{Matter: "MED-001"}, Result: "breakdown", By: []string{"street", "age5"}},
+	{Segment: &segment.Expr{Not: &segment.Expr{Matter: "PSB-007"}}, Result: "breakdown", By: []string{"community", "sex"}},
+	{Result: "breakdown", By: []string{"street", "residency"}, Segment: &segment.Expr{Attr: "sex", Eq: ptr(segment.Value("F"))}},
 }
 
 // TestProtectedPopulationFollowsPeople: tables of the whole population

@@ -35,3 +35,11 @@ func CheckTableHeads(ix *Index, q Query) (entries int, err error) {
 	}
 	return len(t.vals), nil
 }
+
+// ForceBitmaps makes every count by one or two dimensions go through the
+// values' bitmaps (countsByBitmaps) until restore is called. Tests using
+// it must not run in parallel.
+func ForceBitmaps() (restore func()) {
+	forceBitmaps = true
+	return func() { forceBitmaps = false }
+}

@@ -223,6 +223,17 @@ func (c *canonical) coords(t *ptable, fixed map[string]int) [][]int {
 	out := make([][]int, len(t.dims))
 	for i, td := range t.dims {
 		name := td.d.name
+		if v, ok := fixed[name]; ok {
+			// One value: in the table and in the selection, or nothing
+			// (without listing every leaf for every cell of a breakdown).
+			l, known := td.at[v]
+			vs, selected := c.sel[name]
+			if _, in := slices.BinarySearch(vs, v); !known || selected && !in {
+				return nil
+			}
+			out[i] = compact(td, []int{l})
+			continue
+		}
 		var allowed []int
 		if vs, ok := c.sel[name]; ok {
 			for _, v := range vs {
@@ -233,13 +244,7 @@ func (c *canonical) coords(t *ptable, fixed map[string]int) [][]int {
 		} else {
 			allowed = td.leavesOf(td.total())
 		}
-		if v, ok := fixed[name]; ok {
-			l, known := td.at[v]
-			if !known || !slices.Contains(allowed, l) {
-				return nil
-			}
-			allowed = []int{l}
-		} else if td.parent != nil {
+		if td.parent != nil {
 			if pv, ok := fixed[td.parent.name]; ok {
 				var in []int
 				for g, gv := range td.gvals {
