@@ -20,10 +20,22 @@ const (
 
 // Error is the one error type that crosses package boundaries. Message is a
 // sentence for people; Field names the input it is about, when there is one.
+// An Error made by Errorf or FieldErrorf also keeps its format and
+// arguments, so that pages can word it in the reader's language (Format).
 type Error struct {
 	Code    string
 	Field   string
 	Message string
+
+	format string
+	args   []any
+}
+
+// Format returns the English format and the arguments Message was made
+// from, when it was made by Errorf or FieldErrorf; ok is false otherwise.
+// The format is the key of the message in a translation catalog.
+func (e *Error) Format() (format string, args []any, ok bool) {
+	return e.format, e.args, e.format != ""
 }
 
 // Error implements the error interface.
@@ -36,20 +48,23 @@ func (e *Error) Error() string {
 
 // Errorf returns an *Error with the given code and a formatted message.
 func Errorf(code, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...), format: format, args: args}
 }
 
 // FieldErrorf returns an EINVALID *Error about one named input field.
 func FieldErrorf(field, format string, args ...any) *Error {
-	return &Error{Code: EINVALID, Field: field, Message: fmt.Sprintf(format, args...)}
+	return &Error{Code: EINVALID, Field: field, Message: fmt.Sprintf(format, args...), format: format, args: args}
 }
 
 // OnField moves a bad-input error onto another field (a question
 // written as JSON in one form field, a rule inside a request), keeping
 // its message; other errors are returned as they are.
 func OnField(err error, field string) error {
-	if ErrorCode(err) == EINVALID {
-		return FieldErrorf(field, "%s", ErrorMessage(err))
+	var e *Error
+	if errors.As(err, &e) && e.Code == EINVALID {
+		moved := *e
+		moved.Field = field
+		return &moved
 	}
 	return err
 }

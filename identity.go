@@ -248,7 +248,10 @@ func ParseUSCC(field, s string, allowLegacy bool) (USCC, error) {
 	}
 
 	u := USCC{Code: s, Authority: s[0], Kind: s[1], Region: s[2:8]}
-	const legacyHint = "If the certificate really shows this code, it may be an early code that predates the check; a clerk can accept it as a legacy code with the explicit legacy option."
+	legacyHint := Text{
+		Zh: "如证照上确实是此代码，可能是校验规则实施前的早期代码；窗口人员核验证照原件后，可勾选“代码未通过校验但已核验证照原件（旧版代码）”受理。",
+		En: "If the certificate really shows this code, it may be an early code that predates the check; a clerk can accept it as a legacy code with the explicit legacy option.",
+	}
 	if want := USCCCheckChar(s[:17]); s[17] != want {
 		if !allowLegacy {
 			return USCC{}, FieldErrorf(field, "The check character is %c, expected %c; the code has probably been mistyped. %s", s[17], want, legacyHint)

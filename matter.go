@@ -6,6 +6,16 @@ type Text struct {
 	En string `json:"en"`
 }
 
+// String is the English, or the Chinese when there is no English: how a
+// Text reads in logs and in the English message of an error (pages word
+// an error's Text arguments in the reader's language).
+func (t Text) String() string {
+	if t.En != "" {
+		return t.En
+	}
+	return t.Zh
+}
+
 // In returns the text in lang ("zh" or "en"), falling back to Chinese.
 func (t Text) In(lang string) string {
 	if lang == "en" && t.En != "" {

@@ -3,6 +3,7 @@ package http
 import (
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -58,6 +59,71 @@ func translate(lang, key string, args ...any) string {
 		return fmt.Sprintf(msg, args...)
 	}
 	return msg
+}
+
+// domainCatalog is the wording of the domain's messages in lang: a flat
+// JSON object from the English format a package gives onedoor.Errorf or
+// FieldErrorf to the format in lang, with the same arguments (%[n]s to
+// reorder them). English needs none; TestDomainMessagesTranslated keeps
+// the Chinese one complete.
+func domainCatalog(lang string) map[string]string { return domainMessages()[lang] }
+
+var domainMessages = sync.OnceValue(func() map[string]map[string]string {
+	out := map[string]map[string]string{}
+	for _, lang := range languages {
+		b, err := fs.ReadFile(i18nFS, "i18n/domain."+lang+".json")
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		m := map[string]string{}
+		if err == nil {
+			err = json.Unmarshal(b, &m)
+		}
+		if err != nil {
+			panic("http: domain message catalog " + lang + ": " + err.Error())
+		}
+		out[lang] = m
+	}
+	return out
+})
+
+// domainMessage words a domain error's message in lang, from its format
+// and arguments, or gives its English message when lang has no wording.
+func domainMessage(lang string, err error) string {
+	var e *onedoor.Error
+	if errors.As(err, &e) {
+		if format, args, ok := e.Format(); ok {
+			if f, ok := domainCatalog(lang)[format]; ok {
+				return fmt.Sprintf(f, domainArgs(lang, args)...)
+			}
+		}
+	}
+	return onedoor.ErrorMessage(err)
+}
+
+// domainArgs words the arguments of a domain message that have words in
+// lang: texts in both languages, and statuses, actions and roles by the
+// pages' names for them. Others are shown as they are.
+func domainArgs(lang string, args []any) []any {
+	out := make([]any, len(args))
+	for i, a := range args {
+		out[i] = a
+		key := ""
+		switch a := a.(type) {
+		case onedoor.Text:
+			out[i] = a.In(lang)
+		case onedoor.Status:
+			key = "status." + string(a)
+		case onedoor.Action:
+			key = "action." + string(a)
+		case onedoor.Role:
+			key = "role." + string(a)
+		}
+		if _, ok := messages()[lang][key]; ok && key != "" {
+			out[i] = translate(lang, key)
+		}
+	}
+	return out
 }
 
 // onMissing, when set (by tests), hears of every key a catalog lacks.

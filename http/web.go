@@ -304,7 +304,7 @@ func (v *view) asPageError(err error) *pageError {
 	if errors.As(err, &we) {
 		pe.Code, pe.Field, pe.Message = we.code, we.field, v.T(we.key, we.args...)
 	} else {
-		pe.Code, pe.Field, pe.Message = onedoor.ErrorCode(err), onedoor.ErrorField(err), onedoor.ErrorMessage(err)
+		pe.Code, pe.Field, pe.Message = onedoor.ErrorCode(err), onedoor.ErrorField(err), domainMessage(v.Lang, err)
 		if pe.Code == onedoor.EINTERNAL {
 			pe.Message = v.T("err.internal.detail")
 		}

@@ -177,7 +177,13 @@ func TestWindowLegalPerson(t *testing.T) {
 	code := first + string(onedoor.USCCCheckChar(first))
 	bad := code[:17] + map[bool]string{true: "1", false: "0"}[code[17] == '0']
 	clerk.get("/window")
-	clerk.post("/window/identify", url.Values{"subject": {"legal"}, "uscc": {bad}, "name": {"禅城示例科技有限公司"}}).want(400)
+	clerk.post("/window/identify", url.Values{"subject": {"legal"}, "uscc": {bad}, "name": {"禅城示例科技有限公司"}}).want(400).
+		see("代码可能输入有误", "旧版代码").notSee("mistyped")
+	// The same refusal in English, for a reader who switched.
+	clerk.setCookie(langCookie, "en")
+	clerk.post("/window/identify", url.Values{"subject": {"legal"}, "uscc": {bad}, "name": {"禅城示例科技有限公司"}}).want(400).
+		see("the code has probably been mistyped", "legacy code").notSee("输入有误")
+	clerk.setCookie(langCookie, "zh")
 	clerk.post("/window/identify", url.Values{"subject": {"legal"}, "uscc": {bad}, "allow_legacy": {"on"}, "name": {"禅城示例科技有限公司"}}).want(303)
 	clerk.post("/window/clear", url.Values{"csrf": {clerk.csrfFrom("/window")}}).want(303)
 	clerk.get("/window")

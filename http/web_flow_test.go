@@ -43,6 +43,11 @@ func TestWebFlow(t *testing.T) {
 		res.see("请补充照片后继续办理", "一次性告知：请补齐以下材料", "近期免冠彩色证件照片", "申请已提交")
 		res.get("/track?number=" + number + "&code=WRONGCOD").want(404).see("不匹配")
 
+		// Materials are handed in at the window: an officer is told so, in
+		// Chinese, with who they are.
+		e.agent(t).login("officer.hrss").get("/cases/"+number).post("/cases/"+number+"/act", url.Values{"action": {"supply"}, "material": {"photo"}}).want(403).
+			see("您是hrss的审批人员").notSee("you are")
+
 		// The clerk records the photo handed in; the case is accepted.
 		clerk.get("/cases/"+number).want(200).see(`value="supply"`, pii.MaskName(flowName)).notSee(`value="approve"`, `value="reject"`)
 		clerk.post("/cases/"+number+"/act", url.Values{"action": {"supply"}, "material": {"photo"}}).want(303).follow().want(200).see("已执行", "办理中")
@@ -60,6 +65,10 @@ func TestWebFlow(t *testing.T) {
 		off.post("/cases/"+number+"/act", url.Values{"action": {"approve"}, "note": {"核验无误"}}).want(303).follow().see("已执行", "制卡", "核验无误")
 		off.post("/cases/"+number+"/act", url.Values{"action": {"approve"}}).want(303).follow().see("办结出证")
 		off.post("/cases/"+number+"/act", url.Values{"action": {"complete"}}).want(303).follow().see("已送达", "ss_card-"+number)
+		// The workflow's refusal reads in Chinese, statuses and actions by
+		// their Chinese names.
+		off.post("/cases/"+number+"/act", url.Values{"action": {"approve"}}).want(409).
+			see("办件 " + number + " 已是“已送达”，办理已终结，不能“审核通过”。").notSee("is not possible")
 
 		// The resident signs in with a one-time code and sees the result.
 		res.residentLogin(flowID, "", flowPhone).follow().want(200)

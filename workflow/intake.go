@@ -163,7 +163,7 @@ func decide(in IntakeInput) (onedoor.IntakeRecord, time.Time, error) {
 				"The applicant is on the dishonesty list, so missing materials cannot follow under commitment (容缺); %s must be handed in first.",
 				materialList(m, missing))
 		}
-		if commitment, err = cleanText("commitment", "commitment", in.Commitment, onedoor.MaxText); err != nil {
+		if commitment, err = cleanText("commitment", onedoor.Text{Zh: "承诺书", En: "commitment"}, in.Commitment, onedoor.MaxText); err != nil {
 			return rec, time.Time{}, err
 		}
 		if commitment == "" {
@@ -341,10 +341,11 @@ func checkRecord(rec onedoor.IntakeRecord, m *onedoor.Matter) error {
 }
 
 // channels lists the delivery channels of a matter in words.
-func channels(m *onedoor.Matter) string {
-	parts := make([]string, len(m.Delivery))
+func channels(m *onedoor.Matter) onedoor.Text {
+	zh, en := make([]string, len(m.Delivery)), make([]string, len(m.Delivery))
 	for i, ch := range m.Delivery {
-		parts[i] = channelPhrase(ch)
+		p := channelPhrase(ch)
+		zh[i], en[i] = p.Zh, p.En
 	}
-	return strings.Join(parts, " or ")
+	return onedoor.Text{Zh: strings.Join(zh, "或"), En: strings.Join(en, " or ")}
 }

@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 	"unicode"
@@ -16,7 +17,7 @@ const maxName = 200
 // number): it normalises line ends to "\n" (browsers send "\r\n" from a text
 // area), trims it, and refuses text that is not UTF-8, longer than limit
 // characters, or holding control characters other than newline and tab.
-func cleanText(field, label, s string, limit int) (string, error) {
+func cleanText(field string, label onedoor.Text, s string, limit int) (string, error) {
 	if !utf8.ValidString(s) {
 		return "", onedoor.FieldErrorf(field, "The %s is not valid UTF-8 text.", label)
 	}
@@ -35,7 +36,9 @@ func cleanText(field, label, s string, limit int) (string, error) {
 	return s, nil
 }
 
-func needReason(what string) error {
+// needReason refuses an action that needs a reason without one; what
+// names the action ("return the case to the previous step").
+func needReason(what onedoor.Text) error {
 	return onedoor.FieldErrorf("reason", "A reason is required to %s.", what)
 }
 
@@ -59,73 +62,88 @@ func stepForbidden(s onedoor.Step, a onedoor.Actor) error {
 }
 
 // you describes the actor to themselves.
-func you(a onedoor.Actor) string {
+func you(a onedoor.Actor) onedoor.Text {
 	if a.Role == "" {
-		return "you act without a staff role"
+		return onedoor.Text{Zh: "您没有工作人员角色", En: "you act without a staff role"}
 	}
-	return "you are " + roleOf(a.Role, a.Department)
+	r := roleOf(a.Role, a.Department)
+	return onedoor.Text{Zh: "您是" + r.Zh, En: "you are " + r.En}
 }
 
-// roleOf is "an officer of civil", "a clerk".
-func roleOf(r onedoor.Role, dept string) string {
+// roleNames are the roles in Chinese, as the pages name them.
+var roleNames = map[onedoor.Role]string{
+	onedoor.RoleClerk: "综合窗口", onedoor.RoleOfficer: "审批人员",
+	onedoor.RoleLeader: "部门负责人", onedoor.RoleSupervisor: "电子监察", onedoor.RoleAnalyst: "数据分析",
+	onedoor.RoleAdmin: "系统管理员",
+}
+
+// roleOf is "an officer of civil" (civil的审批人员), "a clerk".
+func roleOf(r onedoor.Role, dept string) onedoor.Text {
 	s := string(r)
 	if r == onedoor.RoleSystem {
-		return "the system"
+		return onedoor.Text{Zh: "系统", En: "the system"}
 	}
 	if s == "" {
 		s = "staff member with no role"
+	}
+	zh := roleNames[r]
+	if zh == "" {
+		zh = "无角色的工作人员"
+		if r != "" {
+			zh = s
+		}
 	}
 	art := "a "
 	if strings.ContainsRune("aeiou", rune(s[0])) {
 		art = "an "
 	}
 	if dept != "" {
-		return art + s + " of " + dept
+		return onedoor.Text{Zh: dept + "的" + zh, En: art + s + " of " + dept}
 	}
-	return art + s
+	return onedoor.Text{Zh: zh, En: art + s}
 }
 
-// stepLabel is "'Review' (review)".
-func stepLabel(s onedoor.Step) string {
-	name := s.Name.En
-	if name == "" {
-		name = s.Name.Zh
+// stepLabel is "'Review' (review)", “审查”（review）.
+func stepLabel(s onedoor.Step) onedoor.Text {
+	if s.Name.En == "" && s.Name.Zh == "" {
+		q := fmt.Sprintf("%q", s.Code)
+		return onedoor.Text{Zh: q, En: q}
 	}
-	if name == "" {
-		return fmt.Sprintf("%q", s.Code)
+	return onedoor.Text{
+		Zh: fmt.Sprintf("“%s”（%s）", cmp.Or(s.Name.Zh, s.Name.En), s.Code),
+		En: fmt.Sprintf("'%s' (%s)", s.Name, s.Code),
 	}
-	return fmt.Sprintf("'%s' (%s)", name, s.Code)
 }
 
-// materialList names materials by code and English name: "photo (Photo),
-// lease (Tenancy contract)".
-func materialList(m *onedoor.Matter, codes []string) string {
-	parts := make([]string, len(codes))
+// materialList names materials by code and name: "photo (Photo), lease
+// (Tenancy contract)", "photo（照片）、lease（租赁合同）".
+func materialList(m *onedoor.Matter, codes []string) onedoor.Text {
+	zh, en := make([]string, len(codes)), make([]string, len(codes))
 	for i, code := range codes {
-		parts[i] = code
+		zh[i], en[i] = code, code
 		if x, ok := m.Material(code); ok {
-			name := x.Name.En
-			if name == "" {
-				name = x.Name.Zh
+			if n := cmp.Or(x.Name.Zh, x.Name.En); n != "" {
+				zh[i] += "（" + n + "）"
 			}
-			if name != "" {
-				parts[i] += " (" + name + ")"
+			if n := x.Name.String(); n != "" {
+				en[i] += " (" + n + ")"
 			}
 		}
 	}
-	return strings.Join(parts, ", ")
+	return onedoor.Text{Zh: strings.Join(zh, "、"), En: strings.Join(en, ", ")}
 }
 
-func channelPhrase(ch onedoor.Channel) string {
+func channelPhrase(ch onedoor.Channel) onedoor.Text {
 	switch ch {
 	case onedoor.ChannelCounter:
-		return "at the counter"
+		return onedoor.Text{Zh: "在窗口", En: "at the counter"}
 	case onedoor.ChannelPost:
-		return "by post"
+		return onedoor.Text{Zh: "邮寄", En: "by post"}
 	case onedoor.ChannelELicence:
-		return "into the e-licence registry"
+		return onedoor.Text{Zh: "进入电子证照库", En: "into the e-licence registry"}
 	}
-	return fmt.Sprintf("by %q", ch)
+	q := fmt.Sprintf("%q", ch)
+	return onedoor.Text{Zh: "以" + q + "方式", En: "by " + q}
 }
 
 func actionList() string {

@@ -344,19 +344,19 @@ func normalise(c onedoor.Case, cmd onedoor.Command) (onedoor.Command, error) {
 		return cmd, onedoor.FieldErrorf("at", "The command is dated %s, before the case's last change on %s.", today, last)
 	}
 	cmd.At = at
-	if cmd.Reason, err = cleanText("reason", "reason", cmd.Reason, onedoor.MaxText); err != nil {
+	if cmd.Reason, err = cleanText("reason", onedoor.Text{Zh: "理由", En: "reason"}, cmd.Reason, onedoor.MaxText); err != nil {
 		return cmd, err
 	}
-	if cmd.Note, err = cleanText("note", "note", cmd.Note, onedoor.MaxText); err != nil {
+	if cmd.Note, err = cleanText("note", onedoor.Text{Zh: "备注", En: "note"}, cmd.Note, onedoor.MaxText); err != nil {
 		return cmd, err
 	}
-	if cmd.TrackingNo, err = cleanText("tracking_no", "tracking number", cmd.TrackingNo, 64); err != nil {
+	if cmd.TrackingNo, err = cleanText("tracking_no", onedoor.Text{Zh: "邮寄单号", En: "tracking number"}, cmd.TrackingNo, 64); err != nil {
 		return cmd, err
 	}
-	if cmd.Approver, err = cleanText("approver", "approver", cmd.Approver, maxName); err != nil {
+	if cmd.Approver, err = cleanText("approver", onedoor.Text{Zh: "审批人", En: "approver"}, cmd.Approver, maxName); err != nil {
 		return cmd, err
 	}
-	if cmd.Licence, err = cleanText("licence", "licence number", cmd.Licence, maxName); err != nil {
+	if cmd.Licence, err = cleanText("licence", onedoor.Text{Zh: "证照编号", En: "licence number"}, cmd.Licence, maxName); err != nil {
 		return cmd, err
 	}
 	cmd.Materials = dedupe(cmd.Materials)
@@ -442,14 +442,14 @@ func transition(n *onedoor.Case, m *onedoor.Matter, cmd *onedoor.Command, cal *c
 		}
 	case onedoor.ActionReturn:
 		if cmd.Reason == "" {
-			return needReason("return the case to the previous step")
+			return needReason(onedoor.Text{Zh: "退回上一环节", En: "return the case to the previous step"})
 		}
 		n.Step--
 		stepChanged = true
 		startStep(n, today)
 	case onedoor.ActionRequestSupplement:
 		if cmd.Reason == "" {
-			return needReason("ask for materials")
+			return needReason(onedoor.Text{Zh: "要求补正材料", En: "ask for materials"})
 		}
 		if len(cmd.Materials) == 0 {
 			return onedoor.FieldErrorf("materials", "Name the materials the applicant is asked for.")
@@ -474,14 +474,14 @@ func transition(n *onedoor.Case, m *onedoor.Matter, cmd *onedoor.Command, cal *c
 		n.Status = onedoor.StatusSupplement
 	case onedoor.ActionSuspend:
 		if cmd.Reason == "" {
-			return needReason("suspend the case")
+			return needReason(onedoor.Text{Zh: "进入特别程序", En: "suspend the case"})
 		}
 		n.Status = onedoor.StatusSuspended
 	case onedoor.ActionResume:
 		n.Status = onedoor.StatusInProgress
 	case onedoor.ActionExtend:
 		if cmd.Reason == "" {
-			return needReason("extend the time limit")
+			return needReason(onedoor.Text{Zh: "延长时限", En: "extend the time limit"})
 		}
 		if room := m.StatutoryLimit - m.PromisedLimit - n.ExtendedDays; cmd.Days < 1 || cmd.Days > room {
 			return onedoor.FieldErrorf("days",
@@ -494,7 +494,7 @@ func transition(n *onedoor.Case, m *onedoor.Matter, cmd *onedoor.Command, cal *c
 		n.ExtendedDays += cmd.Days
 	case onedoor.ActionReject:
 		if cmd.Reason == "" {
-			return needReason("reject the application")
+			return needReason(onedoor.Text{Zh: "不予办理", En: "reject the application"})
 		}
 		n.Status = onedoor.StatusRejected
 		closed := cmd.At
