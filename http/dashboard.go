@@ -26,6 +26,7 @@ type dashboard struct {
 	Form      url.Values
 	Reference string // the date ages are counted at
 	Protected bool   // disclosure control applied
+	Open      bool   // published to everyone (open data): no form
 	Threshold int
 	Ran       bool // a question was answered (the form may show alone)
 	Summary   []dashStat
@@ -33,6 +34,16 @@ type dashboard struct {
 	Tables    []*dashTable
 	Query     string // the question as the API takes it, JSON
 	Data      any    // the dashboard's own form options
+
+	prot *segment.Protection // nil: exact numbers, for roles that may see people
+}
+
+// protect sets the disclosure control the dashboard is answered under.
+func (d *dashboard) protect(p *segment.Protection) {
+	d.prot = p
+	if p != nil {
+		d.Protected, d.Threshold = true, p.Threshold
+	}
 }
 
 // dashStat is one headline number.

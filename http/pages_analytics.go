@@ -65,41 +65,110 @@ func (s *Server) analyticsHome(w http.ResponseWriter, r *http.Request, v *view) 
 // dashPage runs a dashboard: build answers the form into d; then the page
 // is shown, or a table downloaded. A question the index refuses shows the
 // form again with the reason.
-func (s *Server) dashPage(name string, build func(r *http.Request, v *view, a *analyticsAPI, d *dashboard) error) pageHandler {
+func (s *Server) dashPage(name string, build dashBuilder) pageHandler {
 	return func(w http.ResponseWriter, r *http.Request, v *view) error {
 		a, err := s.analyticsFor()
 		if err != nil {
 			return err
 		}
 		d := &dashboard{Name: name, Form: r.URL.Query(), Reference: a.ix.Reference().Format("2006-01-02")}
-		if p := a.protectionFor(v.Staff.Role); p != nil {
-			d.Protected, d.Threshold = true, p.Threshold
-		}
-		v.Nav, v.Data = "analytics", d
-		for _, x := range dashboards {
-			if x.Name == name {
-				v.Title = v.T(x.Key)
-			}
-		}
-		refused := func(err error) error {
-			if v.asPageError(err).Status >= 500 {
-				return err
-			}
-			d.Ran, d.Charts, d.Tables, d.Summary = false, nil, nil, nil
-			return s.showErr(w, "dashboard", v, err)
-		}
-		if err := build(r, v, a, d); err != nil {
-			return refused(err)
-		}
-		done, err := s.tableDownload(w, r, v, d)
-		switch {
-		case err != nil:
-			return refused(err)
-		case done:
-			return nil
-		}
-		return s.show(w, "dashboard", v)
+		d.protect(a.protectionFor(v.Staff.Role))
+		return s.runDash(w, r, v, a, d, build)
 	}
+}
+
+// dashBuilder answers a dashboard's form into d.
+type dashBuilder func(r *http.Request, v *view, a *analyticsAPI, d *dashboard) error
+
+// runDash answers d and shows it, or downloads one of its tables.
+func (s *Server) runDash(w http.ResponseWriter, r *http.Request, v *view, a *analyticsAPI, d *dashboard, build dashBuilder) error {
+	v.Nav, v.Data = "analytics", d
+	for _, x := range dashboards {
+		if x.Name == d.Name {
+			v.Title = v.T(x.Key)
+		}
+	}
+	if d.Open {
+		v.Nav = "open"
+	}
+	refused := func(err error) error {
+		if v.asPageError(err).Status >= 500 {
+			return err
+		}
+		d.Ran, d.Charts, d.Tables, d.Summary = false, nil, nil, nil
+		return s.showErr(w, "dashboard", v, err)
+	}
+	if err := build(r, v, a, d); err != nil {
+		return refused(err)
+	}
+	done, err := s.tableDownload(w, r, v, d)
+	switch {
+	case err != nil:
+		return refused(err)
+	case done:
+		return nil
+	}
+	return s.show(w, "dashboard", v)
+}
+
+// Open data. Government data is shared in three tiers: open to everyone
+// (无条件开放), open on application (有条件开放) and not open (不开放). The
+// first tier is these dashboards, published to anyone without signing in:
+// fixed questions over the last twelve months, always under the analysts'
+// disclosure control and the same guard, so what the public reads cannot
+// be combined with what analysts read to recover a withheld cell. The
+// form is not theirs to change: a question chosen by anyone, anonymously
+// and without limit, is the conditional tier's.
+func (s *Server) openDatasets() []openData {
+	return []openData{{"demand", s.dashDemand}, {"communities", s.dashCommunities}, {"beds", s.dashBeds}, {"trends", s.dashTrends}}
+}
+
+// openData is a dashboard open to everyone.
+type openData struct {
+	Name  string
+	build dashBuilder
+}
+
+// openIndex lists the tiers and the datasets open to everyone.
+func (s *Server) openIndex(w http.ResponseWriter, r *http.Request, v *view) error {
+	v.Title, v.Nav = v.T("open.title"), "open"
+	type dataset struct{ Name, Key string }
+	var ds []dataset
+	for _, o := range s.openDatasets() {
+		for _, x := range dashboards {
+			if x.Name == o.Name {
+				ds = append(ds, dataset{o.Name, x.Key})
+			}
+		}
+	}
+	data := struct {
+		Datasets  []dataset
+		Threshold int
+		Ready     bool
+	}{Datasets: ds}
+	if s.analytics != nil {
+		data.Ready, data.Threshold = true, s.analytics.protectionFor("").Threshold
+	}
+	v.Data = data
+	return s.show(w, "open", v)
+}
+
+// openDataset publishes a dashboard to everyone: its default question
+// (the form is ignored but for a download's format and table), under
+// disclosure control.
+func (s *Server) openDataset(w http.ResponseWriter, r *http.Request, v *view) error {
+	i := slices.IndexFunc(s.openDatasets(), func(o openData) bool { return o.Name == r.PathValue("name") })
+	if i < 0 {
+		return webErr(onedoor.ENOTFOUND, "open.err.nodataset")
+	}
+	o := s.openDatasets()[i]
+	a, err := s.analyticsFor()
+	if err != nil {
+		return err
+	}
+	d := &dashboard{Name: o.Name, Open: true, Form: url.Values{}, Reference: a.ix.Reference().Format("2006-01-02")}
+	d.protect(a.protectionFor(""))
+	return s.runDash(w, r, v, a, d, o.build)
 }
 
 // DownloadURL is the current dashboard's address asking for table n in a
@@ -385,7 +454,7 @@ func (s *Server) dashDemand(r *http.Request, v *view, a *analyticsAPI, d *dashbo
 		return err
 	}
 	event := q.Get("event")
-	p := a.protectionFor(v.Staff.Role)
+	p := d.prot
 	ctx := r.Context()
 	tq := segment.Query{Result: "top_matters", Event: event, Year: win.Year, From: win.From, To: win.To, Limit: top}
 	topRes, err := a.ix.Query(ctx, tq, p)
@@ -447,7 +516,7 @@ func (s *Server) dashDemand(r *http.Request, v *view, a *analyticsAPI, d *dashbo
 		lines = append(lines, trendLine{Name: v.DimValue("residency", res), Query: segment.Query{Result: "trend",
 			Segment: &segment.Expr{Attr: "residency", Eq: &x}, Matter: "*", Year: win.Year, From: win.From, To: win.To}})
 	}
-	over, overTable, err := v.trends(r, a, v.T("dash.demand.chart.months"), lines)
+	over, overTable, err := v.trends(r, a, d.prot, v.T("dash.demand.chart.months"), lines)
 	if err != nil {
 		return err
 	}
@@ -482,7 +551,7 @@ func (s *Server) dashCommunities(r *http.Request, v *view, a *analyticsAPI, d *d
 	bq := segment.Query{Segment: &segment.Expr{Matter: matter, Event: q.Get("event"), Year: win.Year, From: win.From, To: win.To},
 		Result: "breakdown", By: []string{"community", by}}
 	d.Query = queryJSON(bq)
-	res, err := a.ix.Query(r.Context(), bq, a.protectionFor(v.Staff.Role))
+	res, err := a.ix.Query(r.Context(), bq, d.prot)
 	if err != nil {
 		return err
 	}
@@ -531,7 +600,7 @@ func (s *Server) dashBeds(r *http.Request, v *view, a *analyticsAPI, d *dashboar
 	}
 	bq := segment.BedDemand{Pension: q.Get("pension"), Illness: q.Get("illness"), MinAge: minAge, Year: win.Year, From: win.From, To: win.To}
 	d.Query = queryJSON(bq)
-	res, err := a.ix.BedDemand(r.Context(), bq, a.protectionFor(v.Staff.Role))
+	res, err := a.ix.BedDemand(r.Context(), bq, d.prot)
 	if err != nil {
 		return err
 	}
@@ -633,7 +702,7 @@ func (s *Server) dashTrends(r *http.Request, v *view, a *analyticsAPI, d *dashbo
 			Event: q.Get("event"), Year: win.Year, From: win.From, To: win.To}})
 	}
 	d.Query = queryJSON(lines[0].Query)
-	c, t, err := v.trends(r, a, v.T("dash.trends.chart", v.EventName(q.Get("event"))), lines)
+	c, t, err := v.trends(r, a, d.prot, v.T("dash.trends.chart", v.EventName(q.Get("event"))), lines)
 	if err != nil {
 		return err
 	}
@@ -649,10 +718,10 @@ type trendLine struct {
 	Query segment.Query
 }
 
-// trends asks the index for each line's monthly trend and draws them in
-// one chart, with the same numbers as a table of months.
-func (v *view) trends(r *http.Request, a *analyticsAPI, title string, lines []trendLine) (dashChart, *dashTable, error) {
-	p := a.protectionFor(v.Staff.Role)
+// trends asks the index for each line's monthly trend, under disclosure
+// control p, and draws them in one chart, with the same numbers as a table
+// of months.
+func (v *view) trends(r *http.Request, a *analyticsAPI, p *segment.Protection, title string, lines []trendLine) (dashChart, *dashTable, error) {
 	ch := chart.Lines{Title: title, Labels: v.chartLabels()}
 	t := &dashTable{Title: title, Corner: v.T("dash.month")}
 	for i, l := range lines {
@@ -728,7 +797,7 @@ func (s *Server) dashCross(r *http.Request, v *view, a *analyticsAPI, d *dashboa
 		}
 	}
 	d.Query = queryJSON(query)
-	res, err := a.ix.Query(r.Context(), query, a.protectionFor(v.Staff.Role))
+	res, err := a.ix.Query(r.Context(), query, d.prot)
 	if err != nil {
 		if q.Get("json") != "" {
 			return onedoor.OnField(err, "json")
@@ -880,7 +949,7 @@ func (s *Server) dashWhatIf(r *http.Request, v *view, a *analyticsAPI, d *dashbo
 		return err
 	}
 	v.subject = subject
-	form := whatIfForm{Subject: subject, Matters: v.matterOptsFor(subject), Example: exampleRules[subject], CanList: a.protectionFor(v.Staff.Role) == nil}
+	form := whatIfForm{Subject: subject, Matters: v.matterOptsFor(subject), Example: exampleRules[subject], CanList: d.prot == nil}
 	for _, x := range publicDims(a, subject, []string{"street"}) {
 		form.Streets = x.Values
 	}
@@ -893,7 +962,7 @@ func (s *Server) dashWhatIf(r *http.Request, v *view, a *analyticsAPI, d *dashbo
 		return err
 	}
 	d.Query = queryJSON(wq)
-	res, err := a.ix.WhatIf(r.Context(), wq, a.protectionFor(v.Staff.Role))
+	res, err := a.ix.WhatIf(r.Context(), wq, d.prot)
 	if err != nil {
 		return err
 	}

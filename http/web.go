@@ -424,6 +424,9 @@ func (s *Server) pageTable() []route {
 		{"GET /bundles/{code}", public, s.bundleGuide},
 		{"GET /track", public, s.trackPage},
 		{"GET /track/rate", public, s.trackRate},
+		// Open data, the tier open to everyone.
+		{"GET /open", public, s.openIndex},
+		{"GET /open/{name}", public, s.openDataset},
 		{"POST /track/rate", public, s.trackRate},
 		// Sign-in.
 		{"GET /login", public, s.loginForm},

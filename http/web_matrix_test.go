@@ -108,6 +108,8 @@ func TestRoleRouteMatrix(t *testing.T) {
 		public("GET", "/matters/HRSS-010"),
 		public("GET", "/bundles/BD-NEWBORN"),
 		public("GET", "/track"),
+		public("GET", "/open"),
+		public("GET", "/open/communities"),
 		public("GET", "/login"),
 		page("GET", "/my/login", nil, []string{"anon"}, "200", outcomes(staffNames, "200", map[string]string{"resA": "303", "resB": "303"})),
 		page("GET", "/my", nil, []string{"resA", "resB"}, "200", nil),
