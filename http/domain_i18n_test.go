@@ -234,6 +234,10 @@ func TestDomainMessageWording(t *testing.T) {
 	if got := domainMessage("zh", reason); !strings.Contains(got, "不予办理") || strings.Contains(got, "reject") {
 		t.Errorf("zh: %q", got)
 	}
+	serves := onedoor.FieldErrorf("subject", "Matter %s serves %s persons, not %s persons.", "HRSS-010", onedoor.Natural, onedoor.Legal)
+	if got := domainMessage("zh", serves); !strings.Contains(got, "“个人”，不是“法人/企业”") {
+		t.Errorf("zh: %q", got)
+	}
 	if got := domainMessage("en", reason); got != "A reason is required to reject the application." {
 		t.Errorf("en: %q", got)
 	}

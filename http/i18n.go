@@ -118,6 +118,8 @@ func domainArgs(lang string, args []any) []any {
 			key = "action." + string(a)
 		case onedoor.Role:
 			key = "role." + string(a)
+		case onedoor.SubjectType:
+			key = "subject." + string(a)
 		}
 		if _, ok := messages()[lang][key]; ok && key != "" {
 			out[i] = translate(lang, key)
