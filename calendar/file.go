@@ -42,16 +42,14 @@ const (
 // c itself is never changed. Years still reports the official years.
 func (c *Calendar) WithOverrides(r io.Reader, name string) (*Calendar, error) {
 	if r == nil {
-		return nil, &onedoor.Error{Code: onedoor.EINVALID,
-			Message: fmt.Sprintf("The calendar file %s could not be read: there is no content.", name)}
+		return nil, onedoor.Errorf(onedoor.EINVALID, "The calendar file %s could not be read: there is no content.", name)
 	}
 	data, err := io.ReadAll(io.LimitReader(r, maxFileBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("calendar: read %s: %w", name, err)
 	}
 	if len(data) > maxFileBytes {
-		return nil, &onedoor.Error{Code: onedoor.EINVALID,
-			Message: fmt.Sprintf("The calendar file %s is larger than %d bytes.", name, maxFileBytes)}
+		return nil, onedoor.Errorf(onedoor.EINVALID, "The calendar file %s is larger than %d bytes.", name, maxFileBytes)
 	}
 	local, err := parse(string(data), name)
 	if err != nil {
@@ -151,8 +149,7 @@ func parse(data, name string) ([]entry, error) {
 		if nerr > maxErrors {
 			errs = append(errs, fmt.Sprintf("and %d more", nerr-maxErrors))
 		}
-		return nil, &onedoor.Error{Code: onedoor.EINVALID,
-			Message: fmt.Sprintf("The calendar file %s was not applied: %s.", name, strings.Join(errs, "; "))}
+		return nil, onedoor.Errorf(onedoor.EINVALID, "The calendar file %s was not applied: %s.", name, strings.Join(errs, "; "))
 	}
 	slices.SortFunc(entries, func(a, b entry) int { return cmp.Compare(a.day, b.day) })
 	return entries, nil
@@ -164,8 +161,7 @@ func parse(data, name string) ([]entry, error) {
 func ParseDate(s string) (time.Time, error) {
 	t, reason := parseDate(s)
 	if reason != "" {
-		return time.Time{}, &onedoor.Error{Code: onedoor.EINVALID,
-			Message: fmt.Sprintf("The date %q is not a valid date: %s.", s, reason)}
+		return time.Time{}, onedoor.Errorf(onedoor.EINVALID, "The date %q is not a valid date: %s.", s, reason)
 	}
 	return t, nil
 }

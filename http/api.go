@@ -3,7 +3,6 @@ package http
 import (
 	"context"
 	_ "embed"
-	"fmt"
 	"math"
 	"net/http"
 	"slices"
@@ -72,7 +71,7 @@ func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) error {
 	}
 	if len(allow) > 0 {
 		w.Header().Set("Allow", strings.Join(allow, ", "))
-		return &onedoor.Error{Code: onedoor.EMETHOD, Message: fmt.Sprintf("%s is not allowed on %s; use %s.", r.Method, r.URL.Path, strings.Join(allow, " or "))}
+		return onedoor.Errorf(onedoor.EMETHOD, "%s is not allowed on %s; use %s.", r.Method, r.URL.Path, strings.Join(allow, " or "))
 	}
 	return onedoor.Errorf(onedoor.ENOTFOUND, "No API route %s %s.", r.Method, r.URL.Path)
 }

@@ -68,12 +68,19 @@ func domainFormats(t *testing.T) []domainFormat {
 		}
 		pkg := f.Name.Name
 		for _, decl := range f.Decls {
-			fn, ok := decl.(*ast.FuncDecl)
-			if !ok || fn.Body == nil {
-				continue
+			outer := pkg + "." // package-level values: function literals, tables
+			if fn, ok := decl.(*ast.FuncDecl); ok {
+				outer = pkg + "." + fn.Name.Name
 			}
-			outer := pkg + "." + fn.Name.Name
-			ast.Inspect(fn.Body, func(n ast.Node) bool {
+			ast.Inspect(decl, func(n ast.Node) bool {
+				at := func(n ast.Node) string {
+					p := fset.Position(n.Pos())
+					return filepath.ToSlash(strings.TrimPrefix(p.Filename, "../")) + ":" + strconv.Itoa(p.Line)
+				}
+				if lit, ok := n.(*ast.CompositeLit); ok && isErrorType(lit.Type, pkg) && setsMessageOnly(lit) {
+					t.Errorf("%s: an onedoor.Error made with its Message written out cannot be worded in Chinese; use onedoor.Errorf or FieldErrorf", at(lit))
+					return true
+				}
 				call, ok := n.(*ast.CallExpr)
 				if !ok {
 					return true
@@ -91,16 +98,19 @@ func domainFormats(t *testing.T) []domainFormat {
 				if !ok || len(call.Args) <= i || isInternal(call.Args[0]) {
 					return true
 				}
-				at := fset.Position(call.Pos())
-				where := filepath.ToSlash(strings.TrimPrefix(at.Filename, "../")) + ":" + strconv.Itoa(at.Line)
 				s, ok := stringLit(call.Args[i])
 				switch {
 				case !ok && passesFormatOn[outer]:
 				case !ok:
-					t.Errorf("%s: the format given to %s is not a string literal; add the helper to formatArg or write the format out", where, name)
+					t.Errorf("%s: the format given to %s is not a string literal; add the helper to formatArg or write the format out", at(call), name)
 				case onlyVerbs.MatchString(s):
+					for _, a := range call.Args[i+1:] {
+						if c, ok := a.(*ast.CallExpr); ok && funcName(c.Fun) == "ErrorMessage" {
+							t.Errorf("%s: %s(…, %q, ErrorMessage(err)) keeps the message but loses its wording; use onedoor.OnField", at(call), name, s)
+						}
+					}
 				default:
-					out = append(out, domainFormat{s, where})
+					out = append(out, domainFormat{s, at(call)})
 				}
 				return true
 			})
@@ -123,6 +133,44 @@ func isInternal(e ast.Expr) bool {
 		return e.Name == "EINTERNAL"
 	}
 	return false
+}
+
+// isErrorType reports whether a composite literal's type is onedoor.Error.
+func isErrorType(e ast.Expr, pkg string) bool {
+	switch e := e.(type) {
+	case *ast.SelectorExpr:
+		x, ok := e.X.(*ast.Ident)
+		return ok && x.Name == "onedoor" && e.Sel.Name == "Error"
+	case *ast.Ident:
+		return pkg == "onedoor" && e.Name == "Error"
+	}
+	return false
+}
+
+// setsMessageOnly reports whether an Error literal writes its Message
+// without the format it was made from (Errorf and FieldErrorf keep both).
+func setsMessageOnly(lit *ast.CompositeLit) bool {
+	var message, format bool
+	for _, el := range lit.Elts {
+		if kv, ok := el.(*ast.KeyValueExpr); ok {
+			if k, ok := kv.Key.(*ast.Ident); ok {
+				message = message || k.Name == "Message"
+				format = format || k.Name == "format"
+			}
+		}
+	}
+	return message && !format
+}
+
+// funcName is the name a call is made by: f or x.f.
+func funcName(e ast.Expr) string {
+	switch e := e.(type) {
+	case *ast.SelectorExpr:
+		return e.Sel.Name
+	case *ast.Ident:
+		return e.Name
+	}
+	return ""
 }
 
 var onlyVerbs = regexp.MustCompile(`^(%[a-z])*$`)
@@ -240,6 +288,11 @@ func TestDomainMessageWording(t *testing.T) {
 	}
 	if got := domainMessage("en", reason); got != "A reason is required to reject the application." {
 		t.Errorf("en: %q", got)
+	}
+	// A value the caller typed is shown as typed, even when a page label
+	// happens to have its name.
+	if got := domainMessage("zh", onedoor.FieldErrorf("action", "Unknown action %q.", onedoor.Action("note"))); !strings.Contains(got, "note") || strings.Contains(got, "备注") {
+		t.Errorf("unknown action: %q", got)
 	}
 	if got := domainMessage("zh", onedoor.Errorf(onedoor.ECONFLICT, "Nothing words this in Chinese: %d.", 7)); got != "Nothing words this in Chinese: 7." {
 		t.Errorf("no wording: %q", got)

@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"onedoor"
 	"onedoor/calendar"
+	"onedoor/workflow"
 )
 
 // Languages the pages speak; the first is the default.
@@ -113,13 +115,23 @@ func domainArgs(lang string, args []any) []any {
 		case onedoor.Text:
 			out[i] = a.In(lang)
 		case onedoor.Status:
-			key = "status." + string(a)
+			if a.Valid() {
+				key = "status." + string(a)
+			}
 		case onedoor.Action:
-			key = "action." + string(a)
+			// Only real actions: "note" is what a caller may have typed,
+			// and action.note is a form label.
+			if a == onedoor.ActionIntake || slices.Contains(workflow.Actions(), a) {
+				key = "action." + string(a)
+			}
 		case onedoor.Role:
-			key = "role." + string(a)
+			if a == onedoor.RoleSystem || slices.Contains(staffRoles, a) {
+				key = "role." + string(a)
+			}
 		case onedoor.SubjectType:
-			key = "subject." + string(a)
+			if a == onedoor.Natural || a == onedoor.Legal {
+				key = "subject." + string(a)
+			}
 		}
 		if _, ok := messages()[lang][key]; ok && key != "" {
 			out[i] = translate(lang, key)

@@ -22,8 +22,9 @@ func TestOpenData(t *testing.T) {
 		pub.see(`href="/open/` + o.Name + `"`)
 	}
 	for _, o := range e.srvServer(t).openDatasets() {
-		pub.get("/open/"+o.Name).want(200).see("<svg", "<table", `class="withheld"`, "format=csv", `href="/open"`).
-			notSee(`class="dashform"`, `href="/analytics`)
+		// The last twelve months before the index's reference day, 2026-03-02.
+		pub.get("/open/"+o.Name).want(200).see("<svg", "<table", "表示少于 10 人", "format=csv", `href="/open"`, "2025-04").
+			notSee(`class="dashform"`, `href="/analytics`, "2025-03")
 	}
 
 	// The bed demand download is the index's protected answer.

@@ -154,8 +154,8 @@ func (s *Server) openIndex(w http.ResponseWriter, r *http.Request, v *view) erro
 }
 
 // openDataset publishes a dashboard to everyone: its default question
-// (the form is ignored but for a download's format and table), under
-// disclosure control.
+// over the last twelve months (the form is ignored but for a download's
+// format and table), under disclosure control.
 func (s *Server) openDataset(w http.ResponseWriter, r *http.Request, v *view) error {
 	i := slices.IndexFunc(s.openDatasets(), func(o openData) bool { return o.Name == r.PathValue("name") })
 	if i < 0 {
@@ -166,7 +166,8 @@ func (s *Server) openDataset(w http.ResponseWriter, r *http.Request, v *view) er
 	if err != nil {
 		return err
 	}
-	d := &dashboard{Name: o.Name, Open: true, Form: url.Values{}, Reference: a.ix.Reference().Format("2006-01-02")}
+	from, to := lastTwelveMonths(a.ix.Reference())
+	d := &dashboard{Name: o.Name, Open: true, Form: url.Values{"from": {from}, "to": {to}}, Reference: a.ix.Reference().Format("2006-01-02")}
 	d.protect(a.protectionFor(""))
 	return s.runDash(w, r, v, a, d, o.build)
 }
@@ -232,9 +233,14 @@ func (w *formWindow) lastYearByDefault(d *dashboard, ref time.Time) {
 	if w.Year != 0 || w.From != "" || w.To != "" {
 		return
 	}
-	w.From, w.To = ref.AddDate(0, -11, 1-ref.Day()).Format("2006-01"), ref.Format("2006-01")
+	w.From, w.To = lastTwelveMonths(ref)
 	d.Form.Set("from", w.From)
 	d.Form.Set("to", w.To)
+}
+
+// lastTwelveMonths are the months up to ref's, as YYYY-MM from and to.
+func lastTwelveMonths(ref time.Time) (from, to string) {
+	return ref.AddDate(0, -11, 1-ref.Day()).Format("2006-01"), ref.Format("2006-01")
 }
 
 // matterOpt is a matter in a form's list.

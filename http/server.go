@@ -284,7 +284,9 @@ func jsonError(err error) error {
 	var big *http.MaxBytesError
 	switch {
 	case errors.As(err, &big):
-		return &onedoor.Error{Code: onedoor.ETOOLARGE, Field: "body", Message: fmt.Sprintf("The body is larger than %d bytes.", big.Limit)}
+		e := onedoor.Errorf(onedoor.ETOOLARGE, "The body is larger than %d bytes.", big.Limit)
+		e.Field = "body"
+		return e
 	case errors.As(err, &syn):
 		return onedoor.FieldErrorf("body", "The body is not valid JSON: %s at byte %d.", syn.Error(), syn.Offset)
 	case errors.As(err, &typ):

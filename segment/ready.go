@@ -178,9 +178,9 @@ func (ix *Index) BedDemand(ctx context.Context, q BedDemand, p *Protection) (*Be
 		// The asker wrote pension and illness, not the segment made of them.
 		switch f := onedoor.ErrorField(err); {
 		case f == "segment.and[1]" || strings.HasPrefix(f, "segment.and[1]."):
-			return nil, fieldAs(err, "pension")
+			return nil, onedoor.OnField(err, "pension")
 		case f == "segment.and[2]" || strings.HasPrefix(f, "segment.and[2]."):
-			return nil, fieldAs(err, "illness")
+			return nil, onedoor.OnField(err, "illness")
 		}
 		return nil, err
 	}
@@ -331,7 +331,7 @@ func (ix *Index) Demand(ctx context.Context, q Demand, p *Protection) (*DemandRe
 			seg := &Expr{Matter: code, Event: classNames[cls], From: monthLabel(pw.from), To: monthLabel(pw.to)}
 			r, err := ix.Query(ctx, Query{Segment: seg, Result: "breakdown", By: by}, p)
 			if err != nil {
-				return nil, fieldAs(err, "matters")
+				return nil, onedoor.OnField(err, "matters")
 			}
 			dm.Tables = append(dm.Tables, r.Table)
 		}

@@ -118,7 +118,7 @@ func (ix *Index) WhatIf(ctx context.Context, q WhatIf, p *Protection) (*WhatIfRe
 	}
 	rule, err := rules.Compile(q.Rule, schema)
 	if err != nil {
-		return nil, fieldAs(err, "rule")
+		return nil, onedoor.OnField(err, "rule")
 	}
 	if slices.Contains(rule.Vars(), "licences") && ix.cfg.ResolveLicence == nil {
 		// Without it the index misses the licences issued after its build.
@@ -231,14 +231,6 @@ func (r *WhatIfResult) OutreachIDs() []int64 {
 		out = append(out, int64(it.Next()))
 	}
 	return out
-}
-
-// fieldAs moves an EINVALID error onto another field.
-func fieldAs(err error, field string) error {
-	if onedoor.ErrorCode(err) == onedoor.EINVALID {
-		return onedoor.FieldErrorf(field, "%s", onedoor.ErrorMessage(err))
-	}
-	return err
 }
 
 var parseEnv = func() func() *cel.Env {
@@ -694,7 +686,7 @@ func (w *whatIf) run(ctx context.Context, cand *roaring.Bitmap, e celast.Expr) (
 		w.evals++
 		ok, err := w.rule.Eval(attrs)
 		if err != nil {
-			return false, fieldAs(err, "rule")
+			return false, onedoor.OnField(err, "rule")
 		}
 		return ok, nil
 	}
@@ -890,7 +882,7 @@ func (w *whatIf) runLists(ctx context.Context, cand *roaring.Bitmap, vars []attr
 				w.evals++
 				var err error
 				if ok, err = w.rule.Eval(attrs); err != nil {
-					return nil, fieldAs(err, "rule")
+					return nil, onedoor.OnField(err, "rule")
 				}
 				if len(memo) < 1<<20 {
 					memo[k] = ok

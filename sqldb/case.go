@@ -333,7 +333,7 @@ func (db *DB) checkEligible(m *onedoor.Matter, attrs map[string]any) error {
 	}
 	if !ok {
 		return onedoor.FieldErrorf("applicant", "The applicant does not meet the condition of %s %s: %s (%s)",
-			m.Code, m.Name.En, m.ConditionText.En, m.ConditionText.Zh)
+			m.Code, m.Name, m.ConditionText.En, m.ConditionText.Zh)
 	}
 	return nil
 }

@@ -140,7 +140,7 @@ func channelPhrase(ch onedoor.Channel) onedoor.Text {
 	case onedoor.ChannelPost:
 		return onedoor.Text{Zh: "邮寄", En: "by post"}
 	case onedoor.ChannelELicence:
-		return onedoor.Text{Zh: "进入电子证照库", En: "into the e-licence registry"}
+		return onedoor.Text{Zh: "通过电子证照库", En: "into the e-licence registry"}
 	}
 	q := fmt.Sprintf("%q", ch)
 	return onedoor.Text{Zh: "以" + q + "方式", En: "by " + q}
