@@ -46,6 +46,14 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("onedoor: %s: %s", e.Code, e.Message)
 }
 
+// Term is a value of a closed set named in a message — a card's status,
+// a complaint's — that pages word in the reader's language (the message
+// key Set+"."+Value of their catalog). It reads as its value in English.
+type Term struct{ Set, Value string }
+
+// String is the value.
+func (t Term) String() string { return t.Value }
+
 // Errorf returns an *Error with the given code and a formatted message.
 func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...), format: format, args: args}

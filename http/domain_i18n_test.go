@@ -289,6 +289,13 @@ func TestDomainMessageWording(t *testing.T) {
 	if got := domainMessage("en", reason); got != "A reason is required to reject the application." {
 		t.Errorf("en: %q", got)
 	}
+	card := onedoor.Errorf(onedoor.ECONFLICT, "Card %d is already %s; it is explained once.", 7, onedoor.Term{Set: "card.status", Value: "explained"})
+	if got := domainMessage("zh", card); !strings.Contains(got, "“已说明，待监察核销”") {
+		t.Errorf("zh: %q", got)
+	}
+	if got := domainMessage("en", card); got != "Card 7 is already explained; it is explained once." {
+		t.Errorf("en: %q", got)
+	}
 	// A value the caller typed is shown as typed, even when a page label
 	// happens to have its name.
 	if got := domainMessage("zh", onedoor.FieldErrorf("action", "Unknown action %q.", onedoor.Action("note"))); !strings.Contains(got, "note") || strings.Contains(got, "备注") {

@@ -132,6 +132,8 @@ func domainArgs(lang string, args []any) []any {
 			if a == onedoor.Natural || a == onedoor.Legal {
 				key = "subject." + string(a)
 			}
+		case onedoor.Term:
+			key = a.Set + "." + a.Value
 		}
 		if _, ok := messages()[lang][key]; ok && key != "" {
 			out[i] = translate(lang, key)

@@ -190,7 +190,7 @@ func (db *DB) ResolveComplaint(ctx context.Context, id int64, a onedoor.Actor, r
 			return onedoor.Errorf(onedoor.ENOTFOUND, "No complaint %d exists.", id)
 		}
 		if x.Status != ComplaintOpen {
-			return onedoor.Errorf(onedoor.ECONFLICT, "Complaint %d is %s; only an open complaint is resolved.", id, x.Status)
+			return onedoor.Errorf(onedoor.ECONFLICT, "Complaint %d is %s; only an open complaint is resolved.", id, onedoor.Term{Set: "complaint.status", Value: x.Status})
 		}
 		now := db.now().UTC().Truncate(time.Microsecond)
 		x.Status, x.Resolution, x.ResolvedBy, x.ResolvedAt = ComplaintResolved, resolution, a.Name, &now
@@ -224,7 +224,7 @@ func (db *DB) AnswerComplaint(ctx context.Context, id, person int64, accept bool
 			return onedoor.Errorf(onedoor.ENOTFOUND, "No complaint %d exists.", id)
 		}
 		if x.Status != ComplaintResolved {
-			return onedoor.Errorf(onedoor.ECONFLICT, "Complaint %d is %s; it can be accepted or reopened once the department has answered.", id, x.Status)
+			return onedoor.Errorf(onedoor.ECONFLICT, "Complaint %d is %s; it can be accepted or reopened once the department has answered.", id, onedoor.Term{Set: "complaint.status", Value: x.Status})
 		}
 		now := db.now().UTC().Truncate(time.Microsecond)
 		if accept {

@@ -423,7 +423,7 @@ func (db *DB) ExplainCard(ctx context.Context, id int64, a onedoor.Actor, explan
 			return onedoor.Errorf(onedoor.EFORBIDDEN, "Card %d is explained by an officer or leader of %s.", id, c.Department)
 		}
 		if c.Status != CardIssued {
-			return onedoor.Errorf(onedoor.ECONFLICT, "Card %d is already %s; it is explained once.", id, c.Status)
+			return onedoor.Errorf(onedoor.ECONFLICT, "Card %d is already %s; it is explained once.", id, onedoor.Term{Set: "card.status", Value: c.Status})
 		}
 		now := db.now().UTC().Truncate(time.Microsecond)
 		c.Status, c.Explanation, c.ExplainedBy, c.ExplainedAt = CardExplained, explanation, a.Name, &now
