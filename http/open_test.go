@@ -2,6 +2,7 @@ package http
 
 import (
 	"context"
+	"net/url"
 	"slices"
 	"testing"
 
@@ -82,4 +83,49 @@ func (e *webEnv) srvServer(t *testing.T) *Server {
 		t.Fatal("the test server is not a Server")
 	}
 	return s
+}
+
+// TestOpenDataRefreshedEveryMinute: an open dataset is answered once a
+// minute, whoever asks and however often: a case accepted now shows to
+// analysts at once and to the public within the minute.
+func TestOpenDataRefreshedEveryMinute(t *testing.T) {
+	e, _ := dashEnv(t)
+	pub := e.agent(t)
+	thisMonth := func() string {
+		for _, rec := range pub.csvTable("/open/trends?format=csv&table=0") {
+			if rec[0] == "2026-03" {
+				return rec[1]
+			}
+		}
+		t.Fatal("the open trend has no row for 2026-03")
+		return ""
+	}
+	if got := thisMonth(); got != "0" {
+		t.Fatalf("2026-03 before any case this month: %q", got)
+	}
+	clerk := e.agent(t).login("clerk")
+	clerk.intake(idNumber("440604", "19800101", 31), "丙居民", "13800000031", "HRSS-010", url.Values{"material": {"photo"}})
+	// One applicant this month: under the threshold, withheld from now on
+	// for analysts; the public still reads the minute's answer.
+	analyst := e.agent(t).login("analyst")
+	found := false
+	for _, rec := range analyst.csvTable("/analytics/trends?format=csv&table=0&from=2026-03&to=2026-03") {
+		if rec[0] == "2026-03" {
+			found = true
+			if rec[1] != withheldMark {
+				t.Errorf("analysts read %q for 2026-03 after one case", rec[1])
+			}
+		}
+	}
+	if !found {
+		t.Error("the analysts' trend has no row for 2026-03")
+	}
+	e.clock.Set("2026-03-02 09:00")
+	if got := thisMonth(); got != "0" {
+		t.Errorf("within the minute the public reads %q, want the minute's answer 0", got)
+	}
+	e.clock.Set("2026-03-02 09:01")
+	if got := thisMonth(); got != withheldMark {
+		t.Errorf("a minute later the public reads %q, want %s", got, withheldMark)
+	}
 }

@@ -40,6 +40,7 @@ type Server struct {
 	// analytics answers the analytics API and dashboards; nil until
 	// Analytics is called.
 	analytics *analyticsAPI
+	open      openCache // open datasets as last answered
 }
 
 // NewServer wires the routes.
