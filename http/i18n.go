@@ -104,8 +104,9 @@ func domainMessage(lang string, err error) string {
 }
 
 // domainArgs words the arguments of a domain message that have words in
-// lang: texts in both languages, and statuses, actions and roles by the
-// pages' names for them. Others are shown as they are.
+// lang: texts in both languages, and terms, statuses, actions, roles and
+// subject types by the pages' names for them. Others, and values no
+// catalog names, are shown as they are.
 func domainArgs(lang string, args []any) []any {
 	out := make([]any, len(args))
 	for i, a := range args {
