@@ -25,7 +25,8 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+	"modernc.org/sqlite"               // the "sqlite" driver, and its errors
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"onedoor"
 	"onedoor/audit"
@@ -139,7 +140,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		return nil, fmt.Errorf("sqldb: %w", err)
 	}
 	db.box = box
-	if err := db.open(cfg.DSN); err != nil {
+	if err := db.open(ctx, cfg.DSN); err != nil {
 		return nil, err
 	}
 	if err := db.Migrate(ctx); err != nil {
@@ -151,7 +152,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	return db, nil
 }
 
-func (db *DB) open(dsn string) error {
+func (db *DB) open(ctx context.Context, dsn string) error {
 	var err error
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		db.dialect = Postgres
@@ -186,7 +187,36 @@ func (db *DB) open(dsn string) error {
 		return fmt.Errorf("sqldb: open sqlite: %w", err)
 	}
 	db.read.SetMaxOpenConns(8)
+	// A new database file turns to WAL when its first connection opens.
+	// Nodes opening the same new file at that moment are told it is busy:
+	// SQLite's busy timeout does not cover a change of journal mode. The
+	// file stays WAL once it is, so only the first connections wait here.
+	for _, pool := range []*sql.DB{db.write, db.read} {
+		if err := whileBusy(ctx, func() error { return pool.PingContext(ctx) }); err != nil {
+			db.write.Close()
+			db.read.Close()
+			return fmt.Errorf("sqldb: open sqlite: %w", err)
+		}
+	}
 	return nil
+}
+
+// whileBusy runs f until SQLite stops answering SQLITE_BUSY, for up to
+// ten seconds (the busy timeout of the connections).
+func whileBusy(ctx context.Context, f func() error) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
+		err := f()
+		var se *sqlite.Error
+		if err == nil || !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
 }
 
 // Dialect reports which engine the store runs on.
